@@ -1,0 +1,162 @@
+// Package store owns the case file: one DuckDB database holding every ingested
+// audit event, the objects they came from, sync runs, heartbeats, server
+// messages and case notes. It applies embedded numbered migrations, writes
+// objects atomically (an object is all in or not at all) and offers the typed,
+// parameterised read API the explorer and the CLI share.
+//
+// store must not import Charm, AWS, tui or ingest packages; decoders hand it
+// rows through the stdlib-only store/model package.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// Options control how a case file is opened.
+type Options struct {
+	// ReadOnly opens the file for forensic review: nothing can be written, and
+	// other read-only processes may open it at the same time.
+	ReadOnly bool
+	// EncryptionKey opens (or creates) a case file encrypted with DuckDB's
+	// AES-GCM encryption. Empty means unencrypted.
+	EncryptionKey string
+	// allowUnsafeCrypto lets tests write encrypted files without the httpfs
+	// extension. It is unexported on purpose: no CLI flag can reach it.
+	allowUnsafeCrypto bool
+}
+
+// Store is an open case file. It is safe for concurrent use; writes go through
+// one Writer at a time.
+type Store struct {
+	db       *sql.DB
+	path     string
+	readOnly bool
+
+	writeMu sync.Mutex // serialises object transactions and id allocation
+	ids     *idState
+}
+
+// Path is the case file's path.
+func (s *Store) Path() string { return s.path }
+
+// ReadOnly reports whether the case file was opened read-only.
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// DB exposes the database handle for packages of this module that run their
+// own read-only SQL (gaps, findings, export).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Open opens the case file at path, creating it (mode 0600) and applying
+// migrations unless ReadOnly is set.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path == "" {
+		return nil, errors.New("no case file given: pass --db FILE or set db: in the config")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("case file %s: %w", path, err)
+	}
+	_, statErr := os.Stat(abs)
+	exists := statErr == nil
+	if opts.ReadOnly && !exists {
+		return nil, fmt.Errorf("case file %s does not exist (read-only open cannot create it): %w", abs, ErrNotFound)
+	}
+	if !exists {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+			return nil, fmt.Errorf("create folder for case file %s: %w", abs, err)
+		}
+	}
+
+	attach := "ATTACH IF NOT EXISTS " + quoteLiteral(abs) + " AS casefile"
+	var attachOpts []string
+	if opts.ReadOnly {
+		attachOpts = append(attachOpts, "READ_ONLY")
+	}
+	if opts.EncryptionKey != "" {
+		attachOpts = append(attachOpts, "ENCRYPTION_KEY "+quoteLiteral(opts.EncryptionKey))
+	}
+	if len(attachOpts) > 0 {
+		attach += " (" + strings.Join(attachOpts, ", ") + ")"
+	}
+	prep := []string{}
+	if opts.EncryptionKey != "" && !opts.ReadOnly {
+		if opts.allowUnsafeCrypto {
+			prep = append(prep, "SET force_mbedtls_unsafe = 'true'")
+		} else {
+			prep = append(prep, "LOAD httpfs")
+		}
+	}
+	connector, err := duckdb.NewConnector("", func(ex driver.ExecerContext) error {
+		for _, q := range prep {
+			if _, err := ex.ExecContext(ctx, q, nil); err != nil {
+				return fmt.Errorf("%s: %w", q, err)
+			}
+		}
+		if _, err := ex.ExecContext(ctx, attach, nil); err != nil {
+			return err
+		}
+		_, err := ex.ExecContext(ctx, "USE casefile", nil)
+		return err
+	})
+	if err != nil {
+		return nil, translateOpenError(abs, err)
+	}
+	db := sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		_ = db.Close()
+		return nil, translateOpenError(abs, err)
+	}
+	s := &Store{db: db, path: abs, readOnly: opts.ReadOnly}
+	if !opts.ReadOnly {
+		tightenMode(abs)
+	}
+	if err := s.migrate(ctx); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close releases the case file.
+func (s *Store) Close() error {
+	if s == nil || s.db == nil {
+		return nil
+	}
+	if !s.readOnly {
+		// Fold the WAL into the file so a copied case file is complete on its own.
+		_, _ = s.db.Exec("CHECKPOINT")
+	}
+	err := s.db.Close()
+	if !s.readOnly {
+		tightenMode(s.path)
+	}
+	return err
+}
+
+// tightenMode keeps the case file and its WAL private to the owner: audit logs
+// hold statements, parameters and user names.
+func tightenMode(path string) {
+	for _, p := range []string{path, path + ".wal"} {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm() != 0o600 {
+			_ = os.Chmod(p, 0o600)
+		}
+	}
+}
+
+func quoteLiteral(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}

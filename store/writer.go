@@ -1,0 +1,361 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/auditlens/auditlens/store/model"
+)
+
+// Object status values.
+const (
+	StatusOK          = "ok"          // every record decoded
+	StatusPartial     = "partial"     // some records rejected, the good ones kept
+	StatusQuarantined = "quarantined" // nothing usable: the whole object is set aside
+)
+
+// ObjectMeta identifies an object being ingested.
+type ObjectMeta struct {
+	Source       string // source name from the config (or "ingest")
+	URI          string
+	Key          string
+	ETag         string
+	VersionID    string
+	Size         int64
+	LastModified time.Time
+	Format       string
+	RunID        int64
+	NewVersion   bool // the key was ingested before with another ETag
+}
+
+// ObjectRecord is the committed row of objects.
+type ObjectRecord struct {
+	ObjectID   int64
+	Status     string
+	Reason     string
+	Events     int64
+	Heartbeats int64
+	Messages   int64
+	Rejects    int64
+	SHA256     string
+	ChainHash  string
+}
+
+type idState struct {
+	nextEvent  int64
+	nextObject int64
+	lastChain  string
+}
+
+// ObjectTx writes one object's rows inside one transaction: Commit makes all of
+// them and the objects row visible at once; Rollback (or a crash) leaves nothing.
+type ObjectTx struct {
+	s       *Store
+	ctx     context.Context
+	conn    *sql.Conn
+	meta    ObjectMeta
+	id      int64
+	done    bool
+	apps    map[string]*duckdb.Appender
+	counts  ObjectRecord
+	reason  string
+	detail  string
+	pending int
+}
+
+// BeginObject starts the transaction of one object. Only one object transaction
+// is open at a time per Store; callers serialise through a single writer.
+func (s *Store) BeginObject(ctx context.Context, meta ObjectMeta) (*ObjectTx, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
+	s.writeMu.Lock()
+	if err := s.loadIDs(ctx); err != nil {
+		s.writeMu.Unlock()
+		return nil, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("begin object %s: %w", meta.URI, err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		_ = conn.Close()
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("begin object %s: %w", meta.URI, err)
+	}
+	return &ObjectTx{s: s, ctx: ctx, conn: conn, meta: meta, id: s.ids.nextObject, apps: map[string]*duckdb.Appender{}}, nil
+}
+
+func (s *Store) loadIDs(ctx context.Context) error {
+	if s.ids != nil {
+		return nil
+	}
+	st := &idState{}
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(max(event_id), 0) + 1 FROM events`).Scan(&st.nextEvent); err != nil {
+		return fmt.Errorf("read event ids: %w", err)
+	}
+	var chain sql.NullString
+	err := s.db.QueryRowContext(ctx, `SELECT object_id + 1, chain_hash FROM objects ORDER BY object_id DESC LIMIT 1`).Scan(&st.nextObject, &chain)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		st.nextObject = 1
+	case err != nil:
+		return fmt.Errorf("read object ids: %w", err)
+	}
+	st.lastChain = chain.String
+	s.ids = st
+	return nil
+}
+
+// ObjectID is the id the object will have once committed.
+func (tx *ObjectTx) ObjectID() int64 { return tx.id }
+
+func (tx *ObjectTx) appender(dc driver.Conn, table string) (*duckdb.Appender, error) {
+	if a := tx.apps[table]; a != nil {
+		return a, nil
+	}
+	a, err := duckdb.NewAppenderFromConn(dc, "", table)
+	if err != nil {
+		return nil, fmt.Errorf("appender for %s: %w", table, err)
+	}
+	tx.apps[table] = a
+	return a, nil
+}
+
+// Append adds a batch of decoded rows. The batch may be reused afterwards.
+func (tx *ObjectTx) Append(b *model.Batch) error {
+	if tx.done {
+		return errors.New("append to a finished object transaction")
+	}
+	err := tx.conn.Raw(func(dc any) error {
+		conn := dc.(driver.Conn)
+		if len(b.Events) > 0 {
+			a, err := tx.appender(conn, "events")
+			if err != nil {
+				return err
+			}
+			for i := range b.Events {
+				if err := appendEvent(a, tx.s.ids.nextEvent, tx.id, &b.Events[i]); err != nil {
+					return fmt.Errorf("append event %s: %w", b.Events[i].ObjectRef, err)
+				}
+				tx.s.ids.nextEvent++
+			}
+			tx.counts.Events += int64(len(b.Events))
+		}
+		if len(b.Heartbeats) > 0 {
+			a, err := tx.appender(conn, "heartbeats")
+			if err != nil {
+				return err
+			}
+			for i := range b.Heartbeats {
+				h := &b.Heartbeats[i]
+				if err := a.AppendRow(tx.id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)); err != nil {
+					return fmt.Errorf("append heartbeat: %w", err)
+				}
+			}
+			tx.counts.Heartbeats += int64(len(b.Heartbeats))
+		}
+		if len(b.Messages) > 0 {
+			a, err := tx.appender(conn, "server_messages")
+			if err != nil {
+				return err
+			}
+			for i := range b.Messages {
+				m := &b.Messages[i]
+				if err := a.AppendRow(tx.id, nullStr(m.Cluster), nullStr(m.Instance), m.LogTime.UTC(), nullStr(m.Severity),
+					nullStr(m.SessionID), nullI32(m.PID), nullStr(m.UserName), nullStr(m.DatabaseName), nullStr(m.RemoteHost),
+					nullStr(m.SQLState), nullStr(m.Message), nullStr(m.Detail), nullStr(m.Statement), nullStr(m.ObjectRef)); err != nil {
+					return fmt.Errorf("append server message: %w", err)
+				}
+			}
+			tx.counts.Messages += int64(len(b.Messages))
+		}
+		if len(b.Rejects) > 0 {
+			a, err := tx.appender(conn, "rejects")
+			if err != nil {
+				return err
+			}
+			for i := range b.Rejects {
+				r := &b.Rejects[i]
+				if tx.reason == "" {
+					tx.reason, tx.detail = r.Reason, r.Detail
+				}
+				if err := a.AppendRow(tx.id, r.Offset, r.Reason, nullStr(r.Detail)); err != nil {
+					return fmt.Errorf("append reject: %w", err)
+				}
+			}
+			tx.counts.Rejects += int64(len(b.Rejects))
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", tx.meta.URI, err)
+	}
+	return nil
+}
+
+// Quarantine marks the whole object as unusable (e.g. it could not be read),
+// keeping whatever rows were appended out of the case file.
+func (tx *ObjectTx) Quarantine(reason, detail string) {
+	tx.reason, tx.detail = reason, detail
+	tx.counts.Rejects++
+	tx.counts.Status = StatusQuarantined
+}
+
+func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) error {
+	var params any
+	if e.Params != nil {
+		params = e.Params
+	}
+	return a.AppendRow(
+		eventID, objectID, e.Source, nullStr(e.Cluster), nullStr(e.Instance), e.LogTime.UTC(),
+		nullStr(e.SessionID), nullI64(e.StatementID), nullI64(e.SubstatementID), nullStr(e.AuditType),
+		nullStr(e.Class), nullStr(e.Command), nullStr(e.ObjectType), nullStr(e.ObjectName), nullStr(e.Statement),
+		params, nullI64(e.RowCount), nullStr(e.DatabaseName), nullStr(e.UserName), nullStr(e.ApplicationName),
+		nullStr(e.RemoteHost), nullI32(e.RemotePort), nullI32(e.PID), nullStr(e.ErrorMessage), nullI32(e.ExitCode),
+		e.ObjectRef, e.Internal, nullStr(e.Raw),
+	)
+}
+
+// Commit closes the appenders, records the object row with its hash-chain link
+// and commits. sha is the hex SHA-256 of the object's bytes as read.
+func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
+	if tx.done {
+		return ObjectRecord{}, errors.New("commit of a finished object transaction")
+	}
+	defer tx.finish()
+	if err := tx.closeAppenders(); err != nil {
+		tx.rollback()
+		return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
+	}
+	rec := tx.counts
+	rec.ObjectID = tx.id
+	rec.SHA256 = sha
+	rec.Reason = tx.reason
+	if rec.Status == StatusQuarantined {
+		// A quarantined object keeps no rows: drop whatever was appended.
+		for _, t := range []string{"events", "heartbeats", "server_messages"} {
+			if _, err := tx.conn.ExecContext(tx.ctx, "DELETE FROM "+t+" WHERE object_id = ?", tx.id); err != nil {
+				tx.rollback()
+				return ObjectRecord{}, fmt.Errorf("quarantine %s: %w", tx.meta.URI, err)
+			}
+		}
+		rec.Events, rec.Heartbeats, rec.Messages = 0, 0, 0
+	} else {
+		switch {
+		case rec.Rejects == 0:
+			rec.Status = StatusOK
+		case rec.Events+rec.Heartbeats+rec.Messages > 0:
+			rec.Status = StatusPartial
+		default:
+			rec.Status = StatusQuarantined
+		}
+	}
+	prev := tx.s.ids.lastChain
+	rec.ChainHash = ChainLink(prev, tx.meta.URI, sha, rec.Events, rec.Heartbeats)
+	var lastMod any
+	if !tx.meta.LastModified.IsZero() {
+		lastMod = tx.meta.LastModified.UTC()
+	}
+	_, err := tx.conn.ExecContext(tx.ctx, `INSERT INTO objects (object_id, source, uri, object_key, etag, version_id, size,
+		last_modified, sha256, status, reason, detail, format, event_count, heartbeat_count, message_count, reject_count,
+		new_version, run_id, ingested_at, prev_hash, chain_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)`,
+		tx.id, tx.meta.Source, tx.meta.URI, tx.meta.Key, nullStr(tx.meta.ETag), nullStr(tx.meta.VersionID), tx.meta.Size,
+		lastMod, sha, rec.Status, nullStr(tx.reason), nullStr(tx.detail), nullStr(tx.meta.Format),
+		rec.Events, rec.Heartbeats, rec.Messages, rec.Rejects, tx.meta.NewVersion, nullRun(tx.meta.RunID), nullStr(prev), rec.ChainHash)
+	if err != nil {
+		tx.rollback()
+		return ObjectRecord{}, fmt.Errorf("record object %s: %w", tx.meta.URI, err)
+	}
+	if _, err := tx.conn.ExecContext(tx.ctx, "COMMIT"); err != nil {
+		tx.rollback()
+		return ObjectRecord{}, fmt.Errorf("commit object %s: %w", tx.meta.URI, err)
+	}
+	tx.s.ids.nextObject++
+	tx.s.ids.lastChain = rec.ChainHash
+	return rec, nil
+}
+
+// Rollback abandons the object: none of its rows stay.
+func (tx *ObjectTx) Rollback() {
+	if tx.done {
+		return
+	}
+	_ = tx.closeAppenders()
+	tx.rollback()
+	tx.finish()
+}
+
+func (tx *ObjectTx) rollback() {
+	_, _ = tx.conn.ExecContext(context.Background(), "ROLLBACK")
+	// Ids handed out inside the transaction are not reused after a rollback;
+	// reload them so the next object starts from what is on disk.
+	tx.s.ids = nil
+}
+
+func (tx *ObjectTx) closeAppenders() error {
+	var first error
+	for t, a := range tx.apps {
+		if err := a.Close(); err != nil && first == nil {
+			first = fmt.Errorf("flush %s: %w", t, err)
+		}
+		delete(tx.apps, t)
+	}
+	return first
+}
+
+func (tx *ObjectTx) finish() {
+	tx.done = true
+	_ = tx.conn.Close()
+	tx.s.writeMu.Unlock()
+}
+
+// ChainLink computes one link of the object hash chain: it covers the previous
+// link, the object's URI and content hash, and how many rows it gave.
+func ChainLink(prev, uri, sha string, events, heartbeats int64) string {
+	h := sha256.New()
+	for _, part := range []string{prev, uri, sha, strconv.FormatInt(events, 10), strconv.FormatInt(heartbeats, 10)} {
+		h.Write([]byte(part))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func nullStr(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullI64(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullI32(p *int32) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullRun(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
