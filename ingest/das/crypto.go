@@ -3,6 +3,7 @@ package das
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	mpl "github.com/aws/aws-cryptographic-material-providers-library/releases/go/mpl/awscryptographymaterialproviderssmithygenerated"
 	mpltypes "github.com/aws/aws-cryptographic-material-providers-library/releases/go/mpl/awscryptographymaterialproviderssmithygeneratedtypes"
@@ -100,7 +101,23 @@ func (c *cryptoClients) decryptMessage(ctx context.Context, kr keyring, msg []by
 	}()
 	out, err := c.decrypt.Decrypt(ctx, esdktypes.DecryptInput{Ciphertext: msg, Keyring: kr})
 	if err != nil {
-		return nil, fmt.Errorf("encryption SDK decrypt: %w", err)
+		return nil, fmt.Errorf("encryption SDK decrypt: %w", sdkError{err})
 	}
 	return out.Plaintext, nil
 }
+
+// sdkError hides the SDK's broken message prefix ("%!s(*string=<nil>): ") from
+// the text users read; the error itself is kept for errors.As.
+type sdkError struct{ err error }
+
+func (e sdkError) Error() string {
+	msg := e.err.Error()
+	if strings.HasPrefix(msg, "%!") {
+		if i := strings.Index(msg, "): "); i >= 0 {
+			return msg[i+3:]
+		}
+	}
+	return msg
+}
+
+func (e sdkError) Unwrap() error { return e.err }

@@ -119,7 +119,7 @@ func (e *Encoder) encrypt(ctx context.Context, dataKey, plaintext []byte, opt En
 	}()
 	out, err := client.Encrypt(ctx, in)
 	if err != nil {
-		return nil, fmt.Errorf("encrypt payload: %w", err)
+		return nil, fmt.Errorf("encrypt payload: %w", sdkError{err})
 	}
 	return out.Ciphertext, nil
 }

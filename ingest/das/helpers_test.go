@@ -123,3 +123,12 @@ func readJSON(t testing.TB, path string, v any) {
 		t.Fatalf("%s: %v", path, err)
 	}
 }
+
+func readCorpus(t testing.TB, folder, key string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(corpusDir, folder, "s3", key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
