@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/auditlens/auditlens/store/model"
@@ -239,10 +240,14 @@ func (o *objectDecoder) record(off int64, rec outerRecord) error {
 	return o.inner(off, o.plain.Bytes())
 }
 
-// decodeBase64 is strict: standard alphabet, padding, no whitespace.
+// decodeBase64 is strict: standard alphabet, padding, no whitespace. (The
+// standard library skips CR and LF even in strict mode; DAS never writes them.)
 func decodeBase64(s string) ([]byte, error) {
 	if s == "" {
 		return nil, errors.New("empty")
+	}
+	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
+		return nil, fmt.Errorf("line break in base64 at input byte %d", i)
 	}
 	b, err := base64.StdEncoding.Strict().DecodeString(s)
 	if err != nil {
