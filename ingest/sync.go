@@ -1,0 +1,526 @@
+package ingest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"runtime"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/auditlens/auditlens/ingest/source"
+	"github.com/auditlens/auditlens/store"
+	"github.com/auditlens/auditlens/store/model"
+)
+
+// Job is one source to sync: where its objects are and how to decode them.
+type Job struct {
+	Name    string // source name, recorded with every object
+	Source  source.Source
+	Decoder Decoder
+	// Only, when set, restricts the job to these objects (used by `ingest` for
+	// explicit files). Listing is skipped.
+	Only []source.Object
+}
+
+// Options tune a run.
+type Options struct {
+	Workers int // concurrent downloads+decodes; default 4 × GOMAXPROCS
+	Since   time.Time
+	Until   time.Time
+	// Progress, when set, is called at most every ProgressEvery (default 200 ms)
+	// and once more at the end with Done set.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+	// Command names the run in sync_runs (sync | ingest | demo).
+	Command string
+	// BufferRows is how many rows a worker decodes before it takes the writer;
+	// smaller objects are decoded fully in parallel and written in one go.
+	BufferRows int
+}
+
+// Progress is a snapshot of a run.
+type Progress struct {
+	Source         string // the source being listed or worked on ("" when several)
+	Phase          string // listing | syncing | done
+	ObjectsTotal   int64  // objects to ingest (known after listing)
+	ObjectsDone    int64
+	ObjectsSkipped int64
+	Quarantined    int64
+	Failed         int64
+	BytesTotal     int64
+	Bytes          int64
+	Events         int64
+	Rejects        int64
+	Elapsed        time.Duration
+	Done           bool
+}
+
+// Rate is events per second so far.
+func (p Progress) Rate() float64 {
+	if p.Elapsed <= 0 {
+		return 0
+	}
+	return float64(p.Events) / p.Elapsed.Seconds()
+}
+
+// ETA estimates the time left from bytes done.
+func (p Progress) ETA() time.Duration {
+	if p.Bytes <= 0 || p.BytesTotal <= p.Bytes {
+		return 0
+	}
+	return time.Duration(float64(p.Elapsed) * float64(p.BytesTotal-p.Bytes) / float64(p.Bytes))
+}
+
+// SourceSummary is the outcome of one source in a run.
+type SourceSummary struct {
+	Name        string
+	Kind        string
+	Listed      int64
+	New         int64 // objects written (ok, partial or quarantined)
+	NewVersions int64 // of which: a key seen before with another ETag
+	Skipped     int64 // already in the case file
+	Partial     int64 // some records rejected
+	Quarantined int64 // nothing usable
+	Failed      int64 // could not be read; not recorded, retried next run
+	Events      int64
+	Heartbeats  int64
+	Rejects     int64
+	Bytes       int64
+	Elapsed     time.Duration
+	Problems    []Problem
+}
+
+// Problem is one object that was quarantined, partly rejected or not read.
+type Problem struct {
+	URI    string
+	Status string // partial | quarantined | failed
+	Reason string
+	Detail string
+}
+
+// Summary is the outcome of a run.
+type Summary struct {
+	RunID   int64
+	Sources []*SourceSummary
+	Elapsed time.Duration
+}
+
+// Clean reports whether nothing was lost, rejected or quarantined.
+func (s Summary) Clean() bool {
+	for _, ss := range s.Sources {
+		if ss.Partial+ss.Quarantined+ss.Failed+ss.Rejects > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// Totals adds up the sources.
+func (s Summary) Totals() SourceSummary {
+	var t SourceSummary
+	t.Name = "total"
+	for _, ss := range s.Sources {
+		t.Listed += ss.Listed
+		t.New += ss.New
+		t.NewVersions += ss.NewVersions
+		t.Skipped += ss.Skipped
+		t.Partial += ss.Partial
+		t.Quarantined += ss.Quarantined
+		t.Failed += ss.Failed
+		t.Events += ss.Events
+		t.Heartbeats += ss.Heartbeats
+		t.Rejects += ss.Rejects
+		t.Bytes += ss.Bytes
+	}
+	t.Elapsed = s.Elapsed
+	return t
+}
+
+type work struct {
+	job        *Job
+	sum        *SourceSummary
+	obj        source.Object
+	newVersion bool
+}
+
+type runner struct {
+	st   *store.Store
+	opt  Options
+	mu   sync.Mutex // guards summaries
+	prog struct {
+		total, done, skipped, quar, failed, bytesTotal, bytes, events, rejects atomic.Int64
+	}
+	phase   atomic.Value
+	started time.Time
+}
+
+// Run syncs the jobs into the store. It returns the summary even when it
+// returns an error (ctx cancelled, store failure): committed objects stay.
+func Run(ctx context.Context, st *store.Store, jobs []Job, opt Options) (Summary, error) {
+	if opt.Workers <= 0 {
+		opt.Workers = 4 * runtime.GOMAXPROCS(0)
+	}
+	if opt.ProgressEvery <= 0 {
+		opt.ProgressEvery = 200 * time.Millisecond
+	}
+	if opt.BufferRows <= 0 {
+		opt.BufferRows = 50_000
+	}
+	if opt.Command == "" {
+		opt.Command = "sync"
+	}
+	r := &runner{st: st, opt: opt, started: time.Now()}
+	r.phase.Store("listing")
+	sum := Summary{}
+	runID, err := st.BeginRun(ctx, opt.Command)
+	if err != nil {
+		return sum, err
+	}
+	sum.RunID = runID
+
+	stopProgress := r.startProgress()
+	var queue []work
+	for i := range jobs {
+		j := &jobs[i]
+		ss := &SourceSummary{Name: j.Name, Kind: j.Decoder.Kind()}
+		sum.Sources = append(sum.Sources, ss)
+		items, err := r.plan(ctx, j, ss)
+		if err != nil {
+			stopProgress()
+			_ = st.FinishRun(context.WithoutCancel(ctx), runID, runStatus(ctx, err), runStats(sum), err)
+			return sum, err
+		}
+		queue = append(queue, items...)
+	}
+	r.phase.Store("syncing")
+
+	ch := make(chan work)
+	var wg sync.WaitGroup
+	var fatalOnce sync.Once
+	var fatal error
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < opt.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for it := range ch {
+				if err := r.ingestObject(wctx, runID, it); err != nil {
+					fatalOnce.Do(func() { fatal = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for _, it := range queue {
+		select {
+		case ch <- it:
+		case <-wctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	stopProgress()
+	sum.Elapsed = time.Since(r.started)
+	for _, ss := range sum.Sources {
+		sort.Slice(ss.Problems, func(i, j int) bool { return ss.Problems[i].URI < ss.Problems[j].URI })
+	}
+
+	runErr := fatal
+	if runErr == nil && ctx.Err() != nil {
+		runErr = ctx.Err()
+	}
+	fctx := context.WithoutCancel(ctx)
+	if runErr == nil {
+		for _, j := range jobs {
+			_ = st.MarkSynced(fctx, j.Name, time.Now())
+		}
+	}
+	status := runStatus(ctx, runErr)
+	if status == "ok" && !sum.Clean() {
+		status = "partial"
+	}
+	if err := st.FinishRun(fctx, runID, status, runStats(sum), runErr); err != nil && runErr == nil {
+		runErr = err
+	}
+	return sum, runErr
+}
+
+func runStatus(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case ctx.Err() != nil:
+		return "interrupted"
+	default:
+		return "failed"
+	}
+}
+
+func runStats(s Summary) store.RunStats {
+	t := s.Totals()
+	return store.RunStats{ObjectsNew: t.New, ObjectsSkipped: t.Skipped, ObjectsQuarantined: t.Quarantined,
+		Events: t.Events, Rejects: t.Rejects}
+}
+
+// plan lists a job's objects and keeps those not yet in the case file.
+func (r *runner) plan(ctx context.Context, j *Job, ss *SourceSummary) ([]work, error) {
+	known, err := r.st.KnownObjects(ctx, j.Name)
+	if err != nil {
+		return nil, err
+	}
+	var out []work
+	consider := func(o source.Object) error {
+		ss.Listed++
+		versions := known[o.URI]
+		for _, k := range versions {
+			if k.ETag == o.ETag && (o.VersionID == "" || k.VersionID == "" || k.VersionID == o.VersionID) {
+				ss.Skipped++
+				r.prog.skipped.Add(1)
+				return nil
+			}
+		}
+		out = append(out, work{job: j, sum: ss, obj: o, newVersion: len(versions) > 0})
+		r.prog.total.Add(1)
+		r.prog.bytesTotal.Add(o.Size)
+		return nil
+	}
+	if j.Only != nil {
+		for _, o := range j.Only {
+			if err := consider(o); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	err = j.Source.List(ctx, source.ListOptions{Since: r.opt.Since, Until: r.opt.Until}, consider)
+	if err != nil {
+		return nil, fmt.Errorf("list %s (%s): %w", j.Name, j.Source, err)
+	}
+	return out, nil
+}
+
+// ingestObject downloads, decodes and writes one object. It returns an error
+// only for failures that must stop the run (the store failing, ctx); a bad or
+// unreadable object is recorded in the summary and the run goes on.
+func (r *runner) ingestObject(ctx context.Context, runID int64, it work) error {
+	if ctx.Err() != nil {
+		return nil
+	}
+	obj := it.obj
+	ref := obj.URI
+	if it.newVersion {
+		// Rows of a changed object must not collide with the earlier version's refs.
+		ref = obj.URI + "@" + obj.ETag
+	}
+	meta := store.ObjectMeta{Source: it.job.Name, URI: obj.URI, Key: obj.Key, ETag: obj.ETag, VersionID: obj.VersionID,
+		Size: obj.Size, LastModified: obj.LastModified, RunID: runID, NewVersion: it.newVersion}
+
+	rc, err := it.job.Source.Open(ctx, obj)
+	if err != nil {
+		return r.readFailed(ctx, it, err)
+	}
+	defer rc.Close()
+	hr := &hashingReader{r: rc, h: sha256.New(), onRead: func(n int) { r.prog.bytes.Add(int64(n)) }}
+
+	w := &objectWriter{ctx: ctx, st: r.st, meta: meta, limit: r.opt.BufferRows}
+	ds, decErr := it.job.Decoder.Decode(ctx, ref, obj, hr, w.emit)
+	if decErr == nil {
+		// Hash the whole object even if the decoder stopped early.
+		_, decErr = io.Copy(io.Discard, hr)
+	}
+	if decErr == nil && obj.Size > 0 && hr.n != obj.Size {
+		decErr = fmt.Errorf("read %d of %d bytes: %w", hr.n, obj.Size, io.ErrUnexpectedEOF)
+	}
+	if decErr != nil {
+		w.rollback()
+		if w.storeErr != nil {
+			return w.storeErr
+		}
+		return r.readFailed(ctx, it, decErr)
+	}
+	w.meta.Format = ds.Format
+	rec, err := w.commit(hex.EncodeToString(hr.h.Sum(nil)))
+	if err != nil {
+		return err
+	}
+	r.account(it, rec)
+	return nil
+}
+
+func (r *runner) readFailed(ctx context.Context, it work, err error) error {
+	if ctx.Err() != nil {
+		return nil // interrupted: not a problem of the object
+	}
+	slog.Warn("object not ingested", "uri", it.obj.URI, "err", err)
+	r.prog.failed.Add(1)
+	r.mu.Lock()
+	it.sum.Failed++
+	it.sum.Problems = append(it.sum.Problems, Problem{URI: it.obj.URI, Status: "failed", Reason: model.ReasonRead, Detail: err.Error()})
+	r.mu.Unlock()
+	return nil
+}
+
+func (r *runner) account(it work, rec store.ObjectRecord) {
+	r.prog.done.Add(1)
+	r.prog.events.Add(rec.Events)
+	r.prog.rejects.Add(rec.Rejects)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	ss := it.sum
+	ss.New++
+	if it.newVersion {
+		ss.NewVersions++
+	}
+	ss.Events += rec.Events
+	ss.Heartbeats += rec.Heartbeats
+	ss.Rejects += rec.Rejects
+	ss.Bytes += it.obj.Size
+	switch rec.Status {
+	case store.StatusPartial:
+		ss.Partial++
+		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason})
+	case store.StatusQuarantined:
+		ss.Quarantined++
+		r.prog.quar.Add(1)
+		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason})
+	}
+	ss.Elapsed = time.Since(r.started)
+}
+
+func (r *runner) snapshot(done bool) Progress {
+	ph, _ := r.phase.Load().(string)
+	if done {
+		ph = "done"
+	}
+	return Progress{
+		Phase: ph, ObjectsTotal: r.prog.total.Load(), ObjectsDone: r.prog.done.Load(),
+		ObjectsSkipped: r.prog.skipped.Load(), Quarantined: r.prog.quar.Load(), Failed: r.prog.failed.Load(),
+		BytesTotal: r.prog.bytesTotal.Load(), Bytes: r.prog.bytes.Load(), Events: r.prog.events.Load(),
+		Rejects: r.prog.rejects.Load(), Elapsed: time.Since(r.started), Done: done,
+	}
+}
+
+func (r *runner) startProgress() (stop func()) {
+	if r.opt.Progress == nil {
+		return func() {}
+	}
+	quit := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(r.opt.ProgressEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				r.opt.Progress(r.snapshot(false))
+			case <-quit:
+				return
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			close(quit)
+			wg.Wait()
+			r.opt.Progress(r.snapshot(true))
+		})
+	}
+}
+
+// objectWriter buffers a decoded object in memory while it is small, so that
+// decoding runs in parallel, and takes the store's single writer only to write.
+// A large object starts its transaction early and streams the rest.
+type objectWriter struct {
+	ctx      context.Context
+	st       *store.Store
+	meta     store.ObjectMeta
+	limit    int
+	buf      model.Batch
+	tx       *store.ObjectTx
+	storeErr error
+}
+
+func (w *objectWriter) emit(b *model.Batch) error {
+	if w.tx == nil && w.buf.Len()+b.Len() <= w.limit {
+		w.buf.Events = append(w.buf.Events, b.Events...)
+		w.buf.Heartbeats = append(w.buf.Heartbeats, b.Heartbeats...)
+		w.buf.Messages = append(w.buf.Messages, b.Messages...)
+		w.buf.Rejects = append(w.buf.Rejects, b.Rejects...)
+		return nil
+	}
+	if err := w.begin(); err != nil {
+		return err
+	}
+	if err := w.tx.Append(b); err != nil {
+		w.storeErr = err
+		return err
+	}
+	return nil
+}
+
+func (w *objectWriter) begin() error {
+	if w.tx != nil {
+		return nil
+	}
+	tx, err := w.st.BeginObject(w.ctx, w.meta)
+	if err != nil {
+		w.storeErr = err
+		return err
+	}
+	w.tx = tx
+	if w.buf.Len() > 0 {
+		if err := tx.Append(&w.buf); err != nil {
+			w.storeErr = err
+			return err
+		}
+	}
+	w.buf = model.Batch{}
+	return nil
+}
+
+func (w *objectWriter) commit(sha string) (store.ObjectRecord, error) {
+	if err := w.begin(); err != nil {
+		return store.ObjectRecord{}, err
+	}
+	w.tx.SetFormat(w.meta.Format)
+	return w.tx.Commit(sha)
+}
+
+func (w *objectWriter) rollback() {
+	if w.tx != nil {
+		w.tx.Rollback()
+	}
+}
+
+type hashingReader struct {
+	r      io.Reader
+	h      hash.Hash
+	n      int64
+	onRead func(int)
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if n > 0 {
+		h.h.Write(p[:n])
+		h.n += int64(n)
+		h.onRead(n)
+	}
+	return n, err
+}
+
+// ErrNothingToDo is returned by helpers when a run had no sources.
+var ErrNothingToDo = errors.New("no sources to sync")
