@@ -1,7 +1,7 @@
 package pgaudit
 
 import (
-	"encoding/csv"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -39,72 +39,117 @@ const (
 	csvMinColumns // 23
 )
 
+// readCSVLog reads csvlog rows. It does not use encoding/csv: that reader
+// drops a '\r' before '\n' inside quoted fields, and pgAudit parameters can
+// hold "\r\n" that must survive byte for byte.
 func readCSVLog(s *sink, in io.Reader) error {
-	cr := csv.NewReader(in)
-	cr.FieldsPerRecord = -1
-	cr.ReuseRecord = true
-	cr.LazyQuotes = false
-	var lastLine int
+	lr := newLineReader(in)
+	var buf []byte
+	var row []string
 	for {
-		if s.stats.Lines&1023 == 0 {
+		line, err := lr.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		s.stats.Lines++
+		if lr.n&4095 == 0 {
 			if err := s.ctx.Err(); err != nil {
 				return err
 			}
 		}
-		row, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		line, _ := cr.FieldPos(0)
-		if err != nil {
-			var pe *csv.ParseError
-			if !errors.As(err, &pe) {
-				return fmt.Errorf("read csvlog: %w", err)
+		first := lr.n
+		buf = append(buf[:0], line...)
+		tooLong := lr.tooLong
+		// A quoted field may hold newlines: the row is complete when its
+		// quotes balance.
+		for bytes.Count(buf, []byte{'"'})%2 == 1 && !lr.partial && !tooLong {
+			line, err = lr.next()
+			if err == io.EOF {
+				break
 			}
-			s.stats.Lines = int64(pe.Line)
-			if rerr := s.reject(int64(pe.StartLine), model.ReasonParse, "csvlog: "+pe.Err.Error()); rerr != nil {
+			if err != nil {
+				return err
+			}
+			s.stats.Lines++
+			if len(buf)+len(line) > maxLine || lr.tooLong {
+				tooLong = true
+				break
+			}
+			buf = append(buf, '\n')
+			buf = append(buf, line...)
+		}
+		if len(buf) == 0 || (len(buf) == 1 && buf[0] == '\r') {
+			continue
+		}
+		switch {
+		case tooLong:
+			err = fmt.Errorf("row longer than %d bytes", maxLine)
+		case bytes.Count(buf, []byte{'"'})%2 == 1:
+			err = errors.New("row ends inside a quoted field (truncated file?)")
+		default:
+			row, err = splitRow(string(buf), row[:0])
+		}
+		if err != nil {
+			if rerr := s.reject(first, model.ReasonParse, "csvlog: "+err.Error()); rerr != nil {
 				return rerr
 			}
 			continue
 		}
-		if line > lastLine {
-			lastLine = line
-		}
-		s.stats.Lines = int64(lastLine)
-		if len(row) < csvMinColumns {
-			if err := s.reject(int64(line), model.ReasonParse, fmt.Sprintf("csvlog row has %d columns, want 23 or more", len(row))); err != nil {
-				return err
-			}
-			continue
-		}
-		t, ok := parsePGTime([]byte(row[csvLogTime]))
-		if !ok {
-			if err := s.reject(int64(line), model.ReasonParse, "csvlog log_time "+quote(truncate(row[csvLogTime], 40))+" is not a timestamp"); err != nil {
-				return err
-			}
-			continue
-		}
-		rec := record{
-			line: int64(line), t: t, sev: s.str([]byte(row[csvSeverity])),
-			user: s.str([]byte(row[csvUser])), db: s.str([]byte(row[csvDatabase])),
-			app: s.str([]byte(row[csvApp])), sid: s.str([]byte(row[csvSession])),
-			sqlState: s.str([]byte(row[csvSQLState])),
-			// ReuseRecord reuses the slice, not the strings: these are safe to keep.
-			msg: row[csvMessage], detail: row[csvDetail], stmt: row[csvQuery],
-			hasUser: true, hasDB: true, hasApp: true, hasHost: true,
-		}
-		if p, ok := parseInt(row[csvPID]); ok && p <= 1<<31-1 {
-			rec.pid, rec.hasPID = int32(p), true
-		}
-		rec.start, _ = parsePGTime([]byte(row[csvSessionStart]))
-		rec.host, rec.port, rec.hasPort = splitConnFrom(row[csvConnFrom])
-		rec.host = s.str([]byte(rec.host))
-		if err := s.handle(&rec); err != nil {
+		if err := s.handle(csvRecord(s, row, first)); err != nil {
 			return err
 		}
 	}
-	// Last line of the input: FieldPos only knows where rows start.
-	return nil
+}
+
+// splitRow splits one CSV row into dst. Fields are substrings of row.
+func splitRow(row string, dst []string) ([]string, error) {
+	i := 0
+	for {
+		v, next, err := nextField(row, i)
+		if err != nil {
+			return dst, fmt.Errorf("field %d: %w", len(dst)+1, err)
+		}
+		dst = append(dst, v)
+		if next >= len(row) {
+			return dst, nil
+		}
+		i = next + 1
+		if i == len(row) {
+			return append(dst, ""), nil
+		}
+	}
+}
+
+// csvRecord maps a csvlog row to a record, or to a reject.
+func csvRecord(s *sink, row []string, line int64) *record {
+	rec := &record{line: line}
+	if len(row) < csvMinColumns {
+		rec.bad = fmt.Sprintf("csvlog row has %d columns, want 23 or more", len(row))
+		return rec
+	}
+	t, ok := parsePGTime([]byte(row[csvLogTime]))
+	if !ok {
+		rec.bad = "csvlog log_time " + quote(truncate(row[csvLogTime], 40)) + " is not a timestamp"
+		return rec
+	}
+	*rec = record{
+		line: line, t: t, sev: s.str([]byte(row[csvSeverity])),
+		user: s.str([]byte(row[csvUser])), db: s.str([]byte(row[csvDatabase])),
+		app: s.str([]byte(row[csvApp])), sid: s.str([]byte(row[csvSession])),
+		sqlState: s.str([]byte(row[csvSQLState])),
+		msg:      row[csvMessage], detail: row[csvDetail], stmt: row[csvQuery],
+		hasUser: true, hasDB: true, hasApp: true, hasHost: true,
+	}
+	if p, ok := parseInt(row[csvPID]); ok && p <= 1<<31-1 {
+		rec.pid, rec.hasPID = int32(p), true
+	}
+	rec.start, _ = parsePGTime([]byte(row[csvSessionStart]))
+	rec.host, rec.port, rec.hasPort = splitConnFrom(row[csvConnFrom])
+	rec.host = s.str([]byte(rec.host))
+	return rec
 }
 
 // splitConnFrom splits csvlog's connection_from "host:port" at the last ':'

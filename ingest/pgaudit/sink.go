@@ -25,6 +25,7 @@ type record struct {
 	start    time.Time // session start given by the format (%s, csv, json); zero = unknown
 	sqlState string
 	msg      string
+	bad      string // why the record is rejected; set by readers that map fields late
 	detail   string
 	stmt     string
 
@@ -202,6 +203,9 @@ func (s *sink) session(rec *record) *pidState {
 
 // handle turns one record into an event, a server message, both or nothing.
 func (s *sink) handle(rec *record) error {
+	if rec.bad != "" {
+		return s.reject(rec.line, model.ReasonParse, rec.bad)
+	}
 	s.stats.Records++
 	if rec.user == "[unknown]" {
 		rec.user = ""
@@ -258,10 +262,12 @@ func (s *sink) handle(rec *record) error {
 			if hasApp {
 				st.app = s.str([]byte(app))
 				st.appAtLogin = st.app
-				if !rec.hasApp {
-					rec.app = st.app
-				}
 			}
+		}
+		if rec.app == "" && hasApp {
+			// csvlog and jsonlog log this line before the session's
+			// application_name is set; the message has it.
+			rec.app = s.str([]byte(app))
 		}
 		ev := s.event(rec, nil)
 		ev.Class, ev.Command = model.ClassConnect, "CONNECT"
@@ -289,6 +295,9 @@ func (s *sink) handle(rec *record) error {
 		if user, ok := authFailure(msg); ok {
 			if user != "" && !rec.hasUser {
 				rec.user = user
+			}
+			if rec.app == "" && st != nil {
+				rec.app = st.app // as the stderr log knows it from "connection authorized"
 			}
 			ev := s.event(rec, nil)
 			ev.Class, ev.Command, ev.ErrorMessage = model.ClassConnect, "CONNECT", msg
