@@ -27,6 +27,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/auditlens/auditlens/ingest/source"
 	"github.com/auditlens/auditlens/ingest/source/internal/datepath"
@@ -126,6 +127,10 @@ func New(ctx context.Context, cfg Config) (*S3, error) {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
 		o.UsePathStyle = cfg.PathStyle
+		// The SDK logs to stderr by default, which is the terminal the TUI
+		// draws on; messages worth keeping reach the caller as errors.
+		o.Logger = logging.Nop{}
+		o.DisableLogOutputChecksumValidationSkipped = true
 	})
 	ps := cfg.PageSize
 	if ps <= 0 || ps > 1000 {
@@ -186,6 +191,9 @@ func (s *S3) listFlat(ctx context.Context, dir, startAfter string, fn func(sourc
 			return fmt.Errorf("list s3://%s/%s: %w", s.bucket, dir, err)
 		}
 		for _, o := range page.Contents {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("list s3://%s/%s: %w", s.bucket, dir, err)
+			}
 			obj, ok := s.object(o)
 			if !ok || obj.Key <= startAfter {
 				continue
