@@ -293,7 +293,7 @@ func (s *sink) handle(rec *record) error {
 	}
 	if rec.sev == "FATAL" {
 		if user, ok := authFailure(msg); ok {
-			if user != "" && !rec.hasUser {
+			if user != "" && rec.user == "" {
 				rec.user = user
 			}
 			if rec.app == "" && st != nil {
