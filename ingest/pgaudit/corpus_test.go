@@ -111,7 +111,7 @@ func audits(evs []model.Event) []model.Event {
 
 // corpusFiles returns the stderr, csvlog and jsonlog files of a cluster folder
 // and the Aurora-named copy of the stderr file ("" if there is none).
-func corpusFiles(t *testing.T, cluster string) (stderr, csvlog, jsonlog, aurora string) {
+func corpusFiles(t testing.TB, cluster string) (stderr, csvlog, jsonlog, aurora string) {
 	t.Helper()
 	all, err := filepath.Glob(filepath.Join(corpusDir, cluster, "postgresql.log.*"))
 	if err != nil || len(all) == 0 {

@@ -45,6 +45,7 @@ type Prefix struct {
 	full  []token
 	short []token // the tokens before %q (non-session processes stop there); nil without %q
 	has   [128]bool
+	kinds []byte // the field letters used, to reset spans cheaply
 	// padded is set when any field has a width (%-10u): values then carry
 	// spaces that are trimmed.
 	padded bool
@@ -114,6 +115,9 @@ func CompilePrefix(spec string) (*Prefix, error) {
 			flush()
 			*toks = append(*toks, token{kind: c, pad: pad})
 			p.padded = p.padded || pad > 0
+			if !p.has[c] {
+				p.kinds = append(p.kinds, c)
+			}
 			p.has[c] = true
 		default:
 			return nil, fmt.Errorf("compile log_line_prefix %q: unsupported escape %%%c", spec, c)
@@ -187,20 +191,16 @@ func (p *Prefix) match(line []byte, m *prefixMatch) bool {
 }
 
 func (p *Prefix) matchTokens(pre []byte, m *prefixMatch) bool {
-	for k := range p.has {
-		if p.has[k] {
-			m.spans[k] = span{-1, -1}
-		}
+	for _, k := range p.kinds {
+		m.spans[k] = span{-1, -1}
 	}
 	m.budget = 4096
 	if matchFrom(p.full, pre, 0, m) {
 		return true
 	}
 	if p.short != nil {
-		for k := range p.has {
-			if p.has[k] {
-				m.spans[k] = span{-1, -1}
-			}
+		for _, k := range p.kinds {
+			m.spans[k] = span{-1, -1}
 		}
 		m.budget = 4096
 		return matchFrom(p.short, pre, 0, m)

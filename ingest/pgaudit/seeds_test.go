@@ -18,6 +18,15 @@ func seedFile(t testing.TB, suffix string) []byte {
 	return data
 }
 
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
 // corpusLines returns about n stderr lines spread over the corpus, with the
 // awkward ones (quoted user, continuation, DETAIL, FATAL) always included.
 func corpusLines(t testing.TB, n int) []string {

@@ -35,7 +35,10 @@ type stderrReader struct {
 
 	pending bool
 	rec     record
+	lr      *lineReader
 	msg     []byte
+	msgStr  string // the message, when it was final at its first line
+	msgDone bool
 	detail  []byte
 	stmt    []byte
 	cur     part
@@ -46,6 +49,7 @@ type stderrReader struct {
 
 func (r *stderrReader) run(in io.Reader) error {
 	lr := newLineReader(in)
+	r.lr = lr
 	for {
 		line, err := lr.next()
 		if err == io.EOF {
@@ -148,6 +152,9 @@ func (r *stderrReader) continuation(text []byte, n int64) error {
 	var buf *[]byte
 	switch r.cur {
 	case partMsg:
+		if r.msgDone {
+			r.msg, r.msgDone = append(r.msg[:0], r.msgStr...), false
+		}
 		buf = &r.msg
 	case partDetail:
 		buf = &r.detail
@@ -253,9 +260,18 @@ func (r *stderrReader) startRecord(line []byte, n int64, cwTime time.Time) {
 	if v, ok := r.field(fSQLState, line, padded); ok {
 		rec.sqlState = s.str(v)
 	}
-	r.msg = append(r.msg[:0], line[r.m.msgStart:]...)
 	r.detail, r.stmt = r.detail[:0], r.stmt[:0]
 	r.cur = partMsg
+	// Most messages are one line: when the next line is already buffered and
+	// is not a continuation, take the string now and skip a copy.
+	if r.lr != nil && r.lr.br.Buffered() > 0 {
+		if nb, _ := r.lr.br.Peek(1); len(nb) == 1 && nb[0] != '\t' {
+			r.msgStr, r.msgDone = string(line[r.m.msgStart:]), true
+			return
+		}
+	}
+	r.msgDone = false
+	r.msg = append(r.msg[:0], line[r.m.msgStart:]...)
 }
 
 // time parses a prefix timestamp; consecutive lines mostly share one.
@@ -278,7 +294,11 @@ func (r *stderrReader) flushPending() error {
 	}
 	r.pending = false
 	r.cur = partNone
-	r.rec.msg = string(r.msg)
+	if r.msgDone {
+		r.rec.msg = r.msgStr
+	} else {
+		r.rec.msg = string(r.msg)
+	}
 	if len(r.detail) > 0 {
 		r.rec.detail = string(r.detail)
 	}
