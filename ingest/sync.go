@@ -388,11 +388,11 @@ func (r *runner) account(it work, rec store.ObjectRecord) {
 	switch rec.Status {
 	case store.StatusPartial:
 		ss.Partial++
-		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason})
+		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason, Detail: rec.Detail})
 	case store.StatusQuarantined:
 		ss.Quarantined++
 		r.prog.quar.Add(1)
-		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason})
+		ss.Problems = append(ss.Problems, Problem{URI: it.obj.URI, Status: rec.Status, Reason: rec.Reason, Detail: rec.Detail})
 	}
 	ss.Elapsed = time.Since(r.started)
 }

@@ -115,3 +115,92 @@ func (s *Store) FinishRun(ctx context.Context, id int64, status string, st RunSt
 		status, st.ObjectsNew, st.ObjectsSkipped, st.ObjectsQuarantined, st.Events, st.Rejects, msg, id)
 	return err
 }
+
+// ObjectProblem is an object that was not fully ingested, with its rejects.
+type ObjectProblem struct {
+	Source, URI, Status, Reason, Detail string
+	Events, Rejects                     int64
+	IngestedAt                          time.Time
+	Rejected                            []RejectRow
+}
+
+// RejectRow is one rejected record of an object.
+type RejectRow struct {
+	Offset         int64
+	Reason, Detail string
+}
+
+// Problems lists objects with status partial or quarantined, with up to
+// perObject of their rejected records each.
+func (s *Store) Problems(ctx context.Context, source string, perObject int) ([]ObjectProblem, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT object_id, source, uri, status, coalesce(reason, ''), coalesce(detail, ''),
+			event_count, reject_count, ingested_at
+		FROM objects WHERE status <> 'ok' AND (? = '' OR source = ?) ORDER BY object_id`, source, source)
+	if err != nil {
+		return nil, fmt.Errorf("list quarantined objects: %w", err)
+	}
+	var out []ObjectProblem
+	var ids []int64
+	for rows.Next() {
+		var p ObjectProblem
+		var id int64
+		if err := rows.Scan(&id, &p.Source, &p.URI, &p.Status, &p.Reason, &p.Detail, &p.Events, &p.Rejects, &p.IngestedAt); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, p)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i, id := range ids {
+		rr, err := s.db.QueryContext(ctx, `SELECT coalesce("offset", 0), reason, coalesce(detail, '') FROM rejects WHERE object_id = ? ORDER BY "offset" LIMIT ?`, id, perObject)
+		if err != nil {
+			return nil, err
+		}
+		for rr.Next() {
+			var r RejectRow
+			if err := rr.Scan(&r.Offset, &r.Reason, &r.Detail); err != nil {
+				rr.Close()
+				return nil, err
+			}
+			out[i].Rejected = append(out[i].Rejected, r)
+		}
+		rr.Close()
+	}
+	return out, nil
+}
+
+// SourceStatus summarises one source for the sources page and reports.
+type SourceStatus struct {
+	Name, Kind, Cluster, URL, Mode string
+	LastSync                       time.Time
+	Objects, Events, Quarantined   int64
+	Partial                        int64
+}
+
+// SourceStatuses lists the recorded sources with their object and event counts.
+func (s *Store) SourceStatuses(ctx context.Context) ([]SourceStatus, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT s.name, s.kind, s.cluster, s.url, coalesce(s.mode, ''), s.last_sync,
+			count(o.object_id), coalesce(sum(o.event_count), 0),
+			count(*) FILTER (WHERE o.status = 'quarantined'), count(*) FILTER (WHERE o.status = 'partial')
+		FROM sources s LEFT JOIN objects o ON o.source = s.name
+		GROUP BY ALL ORDER BY s.name`)
+	if err != nil {
+		return nil, fmt.Errorf("list sources: %w", err)
+	}
+	defer rows.Close()
+	var out []SourceStatus
+	for rows.Next() {
+		var st SourceStatus
+		var last sql.NullTime
+		if err := rows.Scan(&st.Name, &st.Kind, &st.Cluster, &st.URL, &st.Mode, &last, &st.Objects, &st.Events, &st.Quarantined, &st.Partial); err != nil {
+			return nil, err
+		}
+		st.LastSync = last.Time
+		out = append(out, st)
+	}
+	return out, rows.Err()
+}

@@ -42,6 +42,7 @@ type ObjectRecord struct {
 	ObjectID   int64
 	Status     string
 	Reason     string
+	Detail     string
 	Events     int64
 	Heartbeats int64
 	Messages   int64
@@ -242,6 +243,7 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 	rec.ObjectID = tx.id
 	rec.SHA256 = sha
 	rec.Reason = tx.reason
+	rec.Detail = tx.detail
 	if rec.Status == StatusQuarantined {
 		// A quarantined object keeps no rows: drop whatever was appended.
 		for _, t := range []string{"events", "heartbeats", "server_messages"} {
@@ -359,3 +361,6 @@ func nullRun(id int64) any {
 	}
 	return id
 }
+
+// SetFormat records the format the decoder detected (known only after decoding).
+func (tx *ObjectTx) SetFormat(format string) { tx.meta.Format = format }

@@ -1,0 +1,11 @@
+package main
+
+import "github.com/spf13/cobra"
+
+// addCommands registers the commands beyond version and sql.
+func (a *app) addCommands(root *cobra.Command) {
+	root.AddCommand(
+		a.syncCommand(),
+		a.ingestCommand(),
+	)
+}
