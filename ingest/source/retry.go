@@ -88,14 +88,17 @@ func (r *retrying) String() string { return r.src.String() }
 
 // retry decides after a failure: nil means try again (after the backoff).
 func (r *retrying) retry(ctx context.Context, op string, attempt int, err error) error {
-	if ctx.Err() != nil || !IsRetryable(err) || attempt >= r.p.Attempts {
+	if ctx.Err() != nil || !IsRetryable(err) {
 		return err
+	}
+	if attempt >= r.p.Attempts {
+		return fmt.Errorf("after %d attempts: %w", attempt, err)
 	}
 	if r.p.OnRetry != nil {
 		r.p.OnRetry(op, attempt, err)
 	}
 	if werr := r.p.wait(ctx, attempt); werr != nil {
-		return err
+		return fmt.Errorf("%w (retry abandoned: %w)", err, werr)
 	}
 	return nil
 }
