@@ -10,12 +10,12 @@ import "charm.land/bubbles/v2/key"
 // KeyMap is every binding of the explorer.
 type KeyMap struct {
 	Up, Down, PageUp, PageDown, Home, End key.Binding
-	Open, Back, Quit, Help, Palette        key.Binding
-	Filter, Facets, Toggle, Internal       key.Binding
-	ZoomIn, ZoomOut, Refresh               key.Binding
-	TimeZone, Copy, Note, Export           key.Binding
-	Events, Sessions, Sources, Sync        key.Binding
-	Complete, Accept                       key.Binding
+	Open, Back, Quit, Help, Palette       key.Binding
+	Filter, Facets, Toggle, Internal      key.Binding
+	ZoomIn, ZoomOut, Refresh              key.Binding
+	TimeZone, Copy, Note, Export          key.Binding
+	Events, Sessions, Sources, Sync       key.Binding
+	Complete, Accept                      key.Binding
 }
 
 // Default is the k9s/lnav-like key map users already know.

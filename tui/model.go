@@ -1,0 +1,670 @@
+package tui
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	tea "charm.land/bubbletea/v2"
+	"charm.land/bubbles/v2/key"
+
+	"github.com/auditlens/auditlens/store"
+	"github.com/auditlens/auditlens/tui/common"
+	"github.com/auditlens/auditlens/tui/detail"
+	"github.com/auditlens/auditlens/tui/events"
+	"github.com/auditlens/auditlens/tui/facets"
+	"github.com/auditlens/auditlens/tui/filterbar"
+	"github.com/auditlens/auditlens/tui/keys"
+	"github.com/auditlens/auditlens/tui/prompt"
+	"github.com/auditlens/auditlens/tui/sanitize"
+	"github.com/auditlens/auditlens/tui/sessions"
+	"github.com/auditlens/auditlens/tui/sources"
+	"github.com/auditlens/auditlens/tui/theme"
+	"github.com/auditlens/auditlens/tui/timeline"
+)
+
+type page int
+
+const (
+	pageEvents page = iota
+	pageSessions
+	pageSources
+	pageStart // the case file has no events yet
+)
+
+func (p page) String() string {
+	return [...]string{"events", "sessions", "sources", "start"}[p]
+}
+
+type focus int
+
+const (
+	focusTable focus = iota
+	focusDetail
+	focusFacets
+)
+
+// caseInfoMsg describes the whole case file for the header.
+type caseInfoMsg struct {
+	total       int64
+	clusters    []string
+	first, last time.Time
+	err         error
+}
+
+type noteSavedMsg struct {
+	eventID int64
+	err     error
+}
+
+type exportDoneMsg struct {
+	summary string
+	err     error
+}
+
+// drill remembers what a session drill-down replaced, so esc restores it.
+type drill struct {
+	filter store.Filter
+	text   string
+}
+
+// Model is the root model: it routes messages and owns layout; each component
+// owns its own state.
+type Model struct {
+	ctx  context.Context // the program's context: every query derives from it
+	opts Options
+	data Data
+	c    common.Context
+
+	width, height int
+	page          page
+	back          []page
+	focus         focus
+	showFacets    bool
+	showHelp      bool
+
+	filter  store.Filter
+	drill   *drill
+	info    caseInfoMsg
+	infoSet bool
+
+	bar      filterbar.Model
+	table    events.Model
+	detail   detail.Model
+	facets   facets.Model
+	timeline timeline.Model
+	sessions sessions.Model
+	sources  sources.Model
+
+	paletteOpen bool
+	palette     prompt.Input
+	noteOpen    bool
+	note        prompt.Input
+
+	status    string // transient message
+	statusErr bool
+	syncing   bool
+	syncText  string
+
+	// initCmd holds the first queries, started in New: Init has a value
+	// receiver, so state it changed would be lost.
+	initCmd tea.Cmd
+}
+
+// New builds the root model; Run uses it, tests drive it directly.
+func New(ctx context.Context, opts Options) (Model, error) {
+	data := opts.Data
+	if data == nil {
+		if opts.Store == nil {
+			return Model{}, errors.New("explorer: no case file given")
+		}
+		data = opts.Store
+	}
+	lister := opts.Sources
+	if lister == nil && opts.Store != nil {
+		lister = sources.FromDB(opts.Store.DB())
+	}
+	if opts.Store != nil && opts.Store.ReadOnly() {
+		opts.ReadOnly = true
+	}
+	if opts.Path == "" && opts.Store != nil {
+		opts.Path = opts.Store.Path()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	bar := filterbar.New()
+	bar.Now = opts.Now
+	m := Model{
+		ctx:  ctx,
+		opts: opts,
+		data: data,
+		c: common.Context{
+			Theme: theme.New(true, opts.NoColor), Keys: keys.Default(),
+			UTC: opts.UTC, Local: time.Local, ReadOnly: opts.ReadOnly,
+		},
+		width: 120, height: 40,
+		bar:      bar,
+		table:    events.New(ctx, data),
+		detail:   detail.New(ctx, data),
+		facets:   facets.New(ctx, data),
+		timeline: timeline.New(ctx, data),
+		sessions: sessions.New(ctx, data),
+		sources:  sources.New(ctx, lister),
+	}
+	m.resize()
+	m.initCmd = tea.Batch(tea.RequestBackgroundColor, m.loadInfo(), m.applyFilter())
+	return m, nil
+}
+
+// Init asks for the background color (for the theme) and starts the first
+// queries.
+func (m Model) Init() tea.Cmd { return m.initCmd }
+
+func (m Model) loadInfo() tea.Cmd {
+	ctx, data := m.ctx, m.data
+	return func() tea.Msg {
+		all := store.Filter{IncludeInternal: true}
+		n, err := data.Count(ctx, all)
+		if err != nil {
+			return caseInfoMsg{err: err}
+		}
+		info := caseInfoMsg{total: n}
+		if n == 0 {
+			return info
+		}
+		info.first, info.last, err = data.TimeRange(ctx, all)
+		if err != nil {
+			return caseInfoMsg{err: err}
+		}
+		fv, err := data.Facets(ctx, all, []store.Dim{store.DimCluster}, 20)
+		if err != nil {
+			return caseInfoMsg{err: err}
+		}
+		for _, v := range fv[store.DimCluster] {
+			info.clusters = append(info.clusters, v.Value)
+		}
+		slices.Sort(info.clusters)
+		return info
+	}
+}
+
+// applyFilter pushes m.filter to every component that depends on it.
+func (m *Model) applyFilter() tea.Cmd {
+	m.detail.Clear()
+	cmds := []tea.Cmd{m.table.SetFilter(m.filter), m.facets.Load(m.filter), m.timeline.Load(m.filter)}
+	if m.page == pageSessions {
+		cmds = append(cmds, m.sessions.Load(m.filter))
+	}
+	return tea.Batch(cmds...)
+}
+
+// setFilter replaces the filter (keeping the internal-users switch) and
+// rewrites the filter line to match.
+func (m *Model) setFilter(f store.Filter) tea.Cmd {
+	f.IncludeInternal = m.filter.IncludeInternal
+	m.filter = f
+	m.bar.SetText(filterbar.Format(f, m.c.Location()))
+	return m.applyFilter()
+}
+
+func (m *Model) resize() {
+	l := m.layout()
+	tw := m.width
+	if m.showFacets {
+		tw -= facets.Width
+	}
+	m.table.SetSize(tw, l.tableH)
+	m.detail.SetSize(m.width, l.detailH)
+	m.facets.SetHeight(l.tableH)
+	m.timeline.SetWidth(m.width)
+	m.sessions.SetSize(m.width, l.bodyH)
+	m.sources.SetSize(m.width, l.bodyH)
+}
+
+type layout struct {
+	bodyTop, bodyH, tableH, detailH int
+}
+
+// layout splits the screen: header, histogram, filter line, table and detail,
+// status line.
+func (m Model) layout() layout {
+	l := layout{bodyTop: 3}
+	l.bodyH = max(m.height-4, 4)
+	switch m.focus {
+	case focusDetail:
+		l.tableH = min(6, l.bodyH/3)
+	default:
+		l.tableH = max(l.bodyH*3/5, 3)
+	}
+	l.detailH = l.bodyH - l.tableH
+	return l
+}
+
+// Update routes a message.
+func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
+	var cmds []tea.Cmd
+	before, hadRow := m.table.Selected()
+	switch msg := msg.(type) {
+	case tea.WindowSizeMsg:
+		m.width, m.height = msg.Width, msg.Height
+		m.resize()
+		// The histogram's bar count depends on the width.
+		cmds = append(cmds, m.timeline.Load(m.filter))
+	case tea.BackgroundColorMsg:
+		m.c.Theme = theme.New(msg.IsDark(), m.opts.NoColor)
+	case caseInfoMsg:
+		m.info, m.infoSet = msg, true
+		if msg.err == nil && msg.total == 0 {
+			m.page = pageStart
+		} else if m.page == pageStart {
+			m.page = pageEvents
+		}
+	case tea.KeyPressMsg:
+		cmds = append(cmds, m.handleKey(msg))
+	case tea.MouseWheelMsg:
+		cmds = append(cmds, m.handleWheel(msg))
+	case tea.MouseClickMsg:
+		cmds = append(cmds, m.handleClick(msg))
+	case filterbar.ChangedMsg:
+		cmds = append(cmds, m.setFilterFromBar(msg))
+	case facets.ToggleMsg:
+		cmds = append(cmds, m.setFilter(facets.Toggle(m.filter, msg.Dim, msg.Value)))
+	case sessions.OpenMsg:
+		cmds = append(cmds, m.openSession(msg))
+	case sources.SyncRequestMsg:
+		cmds = append(cmds, m.startSync(msg.Source))
+	case sources.ProgressMsg:
+		m.syncText = sources.Describe(msg.Progress)
+		cmds = append(cmds, sources.Next(msg.Progress.Source, msg))
+	case sources.DoneMsg:
+		m.syncing, m.syncText = false, ""
+		if msg.Err != nil {
+			m.flash("sync failed: "+userError(msg.Err), true)
+		} else {
+			m.flash("sync finished", false)
+		}
+		cmds = append(cmds, m.loadInfo(), m.applyFilter(), m.sources.Load())
+	case noteSavedMsg:
+		if msg.err != nil {
+			m.flash("note not saved: "+userError(msg.err), true)
+		} else {
+			m.flash(fmt.Sprintf("note saved on event %d", msg.eventID), false)
+		}
+	case exportDoneMsg:
+		if msg.err != nil {
+			m.flash("export failed: "+userError(msg.err), true)
+		} else {
+			m.flash(sanitize.LineOf(msg.summary), false)
+		}
+	default:
+		// Background results: each component takes the message types it owns
+		// and ignores the rest.
+		var cmd tea.Cmd
+		m.table, cmd = m.table.Update(m.c, msg, false)
+		cmds = append(cmds, cmd)
+		m.detail, cmd = m.detail.Update(m.c, msg, false)
+		cmds = append(cmds, cmd)
+		m.facets, cmd = m.facets.Update(m.c, msg, false)
+		cmds = append(cmds, cmd)
+		m.timeline = m.timeline.Update(msg)
+		m.bar, cmd = m.bar.Update(m.c, msg)
+		cmds = append(cmds, cmd)
+		m.sessions, cmd = m.sessions.Update(m.c, msg)
+		cmds = append(cmds, cmd)
+		m.sources, cmd = m.sources.Update(m.c, msg)
+		cmds = append(cmds, cmd)
+	}
+	// The detail pane follows the table's cursor.
+	if after, ok := m.table.Selected(); ok && (!hadRow || after.EventID != before.EventID || !m.hasDetail()) {
+		cmds = append(cmds, m.detail.SetRow(after))
+	}
+	return m, tea.Batch(cmds...)
+}
+
+func (m Model) hasDetail() bool {
+	_, ok := m.detail.Row()
+	return ok
+}
+
+func (m *Model) flash(s string, isErr bool) { m.status, m.statusErr = s, isErr }
+
+func (m *Model) setFilterFromBar(msg filterbar.ChangedMsg) tea.Cmd {
+	f := msg.Filter
+	f.IncludeInternal = m.filter.IncludeInternal
+	m.filter = f
+	return m.applyFilter()
+}
+
+func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	if msg.String() == "ctrl+c" {
+		return tea.Quit
+	}
+	m.status = ""
+	switch {
+	case m.noteOpen:
+		return m.noteKey(msg)
+	case m.paletteOpen:
+		return m.paletteKey(msg)
+	case m.bar.Focused():
+		var cmd tea.Cmd
+		m.bar, cmd = m.bar.Update(m.c, msg)
+		return cmd
+	case m.showHelp:
+		if key.Matches(msg, k.Back, k.Help) {
+			m.showHelp = false
+		} else if key.Matches(msg, k.Quit) {
+			return tea.Quit
+		}
+		return nil
+	}
+	switch {
+	case key.Matches(msg, k.Quit):
+		return tea.Quit
+	case key.Matches(msg, k.Help):
+		m.showHelp = true
+		return nil
+	case key.Matches(msg, k.Palette):
+		m.paletteOpen = true
+		m.palette.SetValue("")
+		return nil
+	case key.Matches(msg, k.Back):
+		return m.goBack()
+	case key.Matches(msg, k.TimeZone):
+		return m.toggleZone()
+	case key.Matches(msg, k.Events):
+		return m.showPage(pageEvents)
+	case key.Matches(msg, k.Sessions):
+		return m.showPage(pageSessions)
+	case key.Matches(msg, k.Sources):
+		return m.showPage(pageSources)
+	}
+	switch m.page {
+	case pageSessions:
+		var cmd tea.Cmd
+		if key.Matches(msg, k.Refresh) {
+			return m.sessions.Load(m.filter)
+		}
+		m.sessions, cmd = m.sessions.Update(m.c, msg)
+		return cmd
+	case pageSources:
+		var cmd tea.Cmd
+		if key.Matches(msg, k.Refresh) {
+			return m.sources.Load()
+		}
+		m.sources, cmd = m.sources.Update(m.c, msg)
+		return cmd
+	case pageStart:
+		if key.Matches(msg, k.Refresh) {
+			return tea.Batch(m.loadInfo(), m.applyFilter())
+		}
+		return nil
+	}
+	return m.eventsKey(msg)
+}
+
+func (m *Model) eventsKey(msg tea.KeyPressMsg) tea.Cmd {
+	k := m.c.Keys
+	switch {
+	case key.Matches(msg, k.Filter):
+		m.focus = focusTable
+		return m.bar.Focus(m.ctx, m.data)
+	case key.Matches(msg, k.Facets):
+		if m.focus == focusFacets {
+			m.focus, m.showFacets = focusTable, false
+		} else {
+			m.focus, m.showFacets = focusFacets, true
+		}
+		m.resize()
+		return nil
+	case key.Matches(msg, k.Internal):
+		m.filter.IncludeInternal = !m.filter.IncludeInternal
+		if m.filter.IncludeInternal {
+			m.flash("internal users shown", false)
+		} else {
+			m.flash("internal users hidden", false)
+		}
+		return m.applyFilter()
+	case key.Matches(msg, k.ZoomIn):
+		from, to := m.timeline.Range()
+		if from.IsZero() {
+			return nil
+		}
+		r, _ := m.table.Selected()
+		f := m.filter
+		f.Since, f.Until = timeline.ZoomIn(from, to, r.LogTime)
+		return m.setFilter(f)
+	case key.Matches(msg, k.ZoomOut):
+		from, to := m.timeline.Range()
+		if from.IsZero() {
+			return nil
+		}
+		f := m.filter
+		f.Since, f.Until = timeline.ZoomOut(from, to)
+		if !f.Since.After(m.info.first) && f.Until.After(m.info.last) {
+			f.Since, f.Until = time.Time{}, time.Time{}
+		}
+		return m.setFilter(f)
+	case key.Matches(msg, k.Refresh):
+		return tea.Batch(m.loadInfo(), m.applyFilter())
+	case key.Matches(msg, k.Copy):
+		r, ok := m.detail.Row()
+		if !ok {
+			return nil
+		}
+		m.flash("statement copied to the clipboard (OSC 52)", false)
+		// The copy is sanitized too: pasting it into a terminal must be as
+		// harmless as showing it.
+		return tea.SetClipboard(sanitize.Clean(r.Statement, sanitize.Block))
+	case key.Matches(msg, k.Note):
+		if m.c.ReadOnly {
+			m.flash("read-only: notes are disabled", true)
+			return nil
+		}
+		if _, ok := m.detail.Row(); !ok {
+			return nil
+		}
+		m.noteOpen = true
+		m.note.SetValue("")
+		return nil
+	case key.Matches(msg, k.Export):
+		return m.export()
+	case key.Matches(msg, k.Open) && m.focus == focusTable:
+		if _, ok := m.table.Selected(); ok {
+			m.focus = focusDetail
+			m.resize()
+		}
+		return nil
+	}
+	var cmd tea.Cmd
+	switch m.focus {
+	case focusFacets:
+		m.facets, cmd = m.facets.Update(m.c, msg, true)
+	case focusDetail:
+		m.detail, cmd = m.detail.Update(m.c, msg, true)
+	default:
+		m.table, cmd = m.table.Update(m.c, msg, true)
+	}
+	return cmd
+}
+
+// goBack undoes the last step: leave the detail or facets, leave a session
+// drill-down, go to the previous page, or clear the filter.
+func (m *Model) goBack() tea.Cmd {
+	switch {
+	case m.focus != focusTable:
+		m.focus = focusTable
+		m.resize()
+		return nil
+	case m.page == pageEvents && m.drill != nil:
+		d := m.drill
+		m.drill = nil
+		m.filter = d.filter
+		m.bar.SetText(d.text)
+		m.page = pageSessions
+		m.back = nil
+		return m.applyFilter()
+	case len(m.back) > 0:
+		m.page = m.back[len(m.back)-1]
+		m.back = m.back[:len(m.back)-1]
+		return nil
+	case m.page == pageEvents && !m.filter.IsZero():
+		return m.setFilter(store.Filter{})
+	}
+	return nil
+}
+
+func (m *Model) showPage(p page) tea.Cmd {
+	if m.page == pageStart || m.page == p {
+		return nil
+	}
+	m.back = append(m.back, m.page)
+	m.page = p
+	m.focus = focusTable
+	switch p {
+	case pageSessions:
+		return m.sessions.Load(m.filter)
+	case pageSources:
+		return m.sources.Load()
+	}
+	return nil
+}
+
+func (m *Model) openSession(o sessions.OpenMsg) tea.Cmd {
+	m.drill = &drill{filter: m.filter, text: m.bar.Text()}
+	m.page = pageEvents
+	m.back = nil
+	f := store.Filter{Sessions: []string{o.SessionID}, IncludeInternal: true}
+	if o.Cluster != "" {
+		f.Clusters = []string{o.Cluster}
+	}
+	m.filter = f
+	m.bar.SetText(filterbar.Format(f, m.c.Location()))
+	return m.applyFilter()
+}
+
+func (m *Model) toggleZone() tea.Cmd {
+	m.c.UTC = !m.c.UTC
+	if !m.bar.Focused() {
+		m.bar.SetText(filterbar.Format(m.filter, m.c.Location()))
+	}
+	m.flash("times in "+m.c.ZoneName(), false)
+	return m.timeline.Load(m.filter)
+}
+
+func (m *Model) startSync(source string) tea.Cmd {
+	switch {
+	case m.c.ReadOnly:
+		m.flash("read-only: sync is disabled", true)
+	case m.opts.Syncer == nil:
+		m.flash("sync is not available here: run `auditlens sync` in a shell", true)
+	case m.syncing:
+		m.flash("a sync is already running", true)
+	default:
+		m.syncing = true
+		m.syncText = "sync " + sanitize.LineOf(source) + ": starting…"
+		return sources.StartSync(m.ctx, m.opts.Syncer, source)
+	}
+	return nil
+}
+
+func (m *Model) export() tea.Cmd {
+	if m.opts.Exporter == nil {
+		m.flash("export is not available in this build yet", true)
+		return nil
+	}
+	req := ExportRequest{Filter: m.filter}
+	if r, ok := m.table.Selected(); ok {
+		req.EventID = r.EventID
+	}
+	m.flash("exporting…", false)
+	ctx, ex := m.ctx, m.opts.Exporter
+	return func() tea.Msg {
+		s, err := ex.Export(ctx, req)
+		return exportDoneMsg{summary: s, err: err}
+	}
+}
+
+func (m *Model) noteKey(msg tea.KeyPressMsg) tea.Cmd {
+	switch msg.String() {
+	case "esc":
+		m.noteOpen = false
+		return nil
+	case "enter":
+		m.noteOpen = false
+		r, ok := m.detail.Row()
+		if !ok {
+			return nil
+		}
+		text := strings.TrimSpace(m.note.Value())
+		kind := "note"
+		if text == "" {
+			kind = "bookmark"
+		}
+		ctx, data, author, id := m.ctx, m.data, m.opts.Author, r.EventID
+		return func() tea.Msg {
+			_, err := data.AddNote(ctx, id, kind, text, author)
+			return noteSavedMsg{eventID: id, err: err}
+		}
+	}
+	m.note.Update(msg)
+	return nil
+}
+
+func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
+	var cmd tea.Cmd
+	switch m.page {
+	case pageSessions:
+		m.sessions, cmd = m.sessions.Update(m.c, msg)
+		return cmd
+	case pageEvents:
+		l := m.layout()
+		if msg.Y >= l.bodyTop+l.tableH {
+			m.detail, cmd = m.detail.Update(m.c, msg, true)
+		} else {
+			m.table, cmd = m.table.Update(m.c, msg, true)
+		}
+	}
+	return cmd
+}
+
+func (m *Model) handleClick(msg tea.MouseClickMsg) tea.Cmd {
+	if msg.Button != tea.MouseLeft {
+		return nil
+	}
+	l := m.layout()
+	switch m.page {
+	case pageSessions:
+		m.sessions.Click(msg.Y - l.bodyTop)
+	case pageEvents:
+		if m.showFacets && msg.X < facets.Width {
+			return nil
+		}
+		if y := msg.Y - l.bodyTop; y >= 0 && y < l.tableH {
+			m.focus = focusTable
+			return m.table.Click(y)
+		}
+	}
+	return nil
+}
+
+// userError turns an error into the one line the status bar shows; sentinel
+// errors of the store become advice.
+func userError(err error) string {
+	var lock *store.LockError
+	switch {
+	case errors.As(err, &lock):
+		return sanitize.LineOf(lock.Error())
+	case errors.Is(err, store.ErrReadOnly):
+		return "the case file is open read-only"
+	case errors.Is(err, store.ErrNotFound):
+		return "not found in the case file"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return sanitize.LineOf(err.Error())
+}
