@@ -53,7 +53,9 @@ func Reader(r io.Reader) (io.Reader, string, error) {
 		zr.Multistream(true)
 		return zr, KindGzip, nil
 	case bytes.HasPrefix(head, magicZstd):
-		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true))
+		zr, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+			// A hostile frame header must not make us allocate gigabytes.
+			zstd.WithDecoderMaxMemory(1<<30), zstd.WithDecoderMaxWindow(128<<20))
 		if err != nil {
 			return nil, "", fmt.Errorf("open zstd: %w", err)
 		}

@@ -168,8 +168,11 @@ func (p *Prefix) match(line []byte, m *prefixMatch) bool {
 	if limit > maxPrefixSz+16 {
 		limit = maxPrefixSz + 16
 	}
+	// The work per line is bounded (anchors tried, backtracking steps) so a
+	// hostile line costs at most a millisecond or two and is then rejected.
+	m.budget = 2048
 	from := 0
-	for {
+	for anchors := 0; anchors < 32 && m.budget > 0; anchors++ {
 		i := bytes.Index(line[from:limit], []byte(":  "))
 		if i < 0 {
 			return false
@@ -188,13 +191,13 @@ func (p *Prefix) match(line []byte, m *prefixMatch) bool {
 			}
 		}
 	}
+	return false
 }
 
 func (p *Prefix) matchTokens(pre []byte, m *prefixMatch) bool {
 	for _, k := range p.kinds {
 		m.spans[k] = span{-1, -1}
 	}
-	m.budget = 4096
 	if matchFrom(p.full, pre, 0, m) {
 		return true
 	}
@@ -202,7 +205,6 @@ func (p *Prefix) matchTokens(pre []byte, m *prefixMatch) bool {
 		for _, k := range p.kinds {
 			m.spans[k] = span{-1, -1}
 		}
-		m.budget = 4096
 		return matchFrom(p.short, pre, 0, m)
 	}
 	return false
