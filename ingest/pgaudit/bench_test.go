@@ -47,3 +47,17 @@ func benchDecode(b *testing.B, data []byte, opt Options) {
 		b.ReportMetric(float64(audit)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }
+
+// BenchmarkParseStderr measures AUDIT records per second from an RDS stderr
+// log made by repeating the corpus of all three clusters (~50 MB).
+func BenchmarkParseStderr(b *testing.B) {
+	benchDecode(b, repeated(b, 50<<20), Options{Format: FormatStderr, LinePrefix: RDSPrefix})
+}
+
+func BenchmarkParseCSVLog(b *testing.B) {
+	benchDecode(b, bytes.Repeat(readFile(b, "../../testdata/pgaudit/orders-prod/postgresql.log.2026-11-25-11.csv"), 60), Options{})
+}
+
+func BenchmarkParseJSONLog(b *testing.B) {
+	benchDecode(b, bytes.Repeat(readFile(b, "../../testdata/pgaudit/orders-prod/postgresql.log.2026-11-25-11.json"), 40), Options{})
+}
