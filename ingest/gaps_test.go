@@ -139,31 +139,7 @@ func TestGapsCorpusCSVLog(t *testing.T) {
 	// The exact records, as a multiset of keys with their object name and
 	// log time (pgAudit's csvlog stamps milliseconds; DAS keeps µs).
 	first, last := b.Windows[0].Start, b.Windows[len(b.Windows)-1].End
-	recs, err := st.GapRecords(ctx, "billing-prod", first, last, store.SideMissingInDAS, 1000)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got, wantKeys []string
-	for _, r := range recs {
-		if r.Source != "pgaudit" || r.StatementID == nil || r.SubstatementID == nil {
-			t.Fatalf("gap record %+v", r)
-		}
-		got = append(got, fmt.Sprintf("%s/%d/%d %s %s %q %s", r.SessionID, *r.StatementID, *r.SubstatementID, r.Class, r.Command,
-			r.ObjectName, r.LogTime.Format("15:04:05.000")))
-	}
-	for _, r := range exp.Missing.AuditRecords {
-		name := ""
-		if r.ObjectName != nil {
-			name = *r.ObjectName
-		}
-		wantKeys = append(wantKeys, fmt.Sprintf("%s/%d/%d %s %s %q %s", r.SessionID, r.StatementID, r.SubstatementID, r.Class, r.Command,
-			name, dasTime(t, r.LogTime).Truncate(time.Millisecond).Format("15:04:05.000")))
-	}
-	sort.Strings(got)
-	sort.Strings(wantKeys)
-	if strings.Join(got, "\n") != strings.Join(wantKeys, "\n") {
-		t.Errorf("missing records differ:\n got %d:\n%s\nwant %d:\n%s", len(got), strings.Join(got, "\n"), len(wantKeys), strings.Join(wantKeys, "\n"))
-	}
+	checkLostRecords(t, st, exp, first, last, time.Millisecond)
 	if recs, _ := st.GapRecords(ctx, "billing-prod", first, last, store.SideMissingInPgAudit, 10); len(recs) != 0 {
 		t.Errorf("DAS records missing in pgAudit: %+v", recs)
 	}
@@ -272,4 +248,72 @@ func TestGapsCorpusCSVLog(t *testing.T) {
 	if got := strings.Join(hb, ", "); got != "db-S4CCI 28.4-32.8, db-XXIL4 32.8-38.0, db-S4CCI 32.9-38.1" {
 		t.Errorf("heartbeat gaps at 3 × 1 s: %s", got)
 	}
+}
+
+// checkLostRecords compares the pgAudit records GapRecords reports missing in
+// DAS with expected.json's list, as a multiset of (session, statement,
+// substatement, class, command, object name, log time at the log's precision).
+func checkLostRecords(t *testing.T, st *store.Store, exp lossExpectation, first, last time.Time, precision time.Duration) {
+	t.Helper()
+	recs, err := st.GapRecords(context.Background(), "billing-prod", first, last, store.SideMissingInDAS, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got, want []string
+	for _, r := range recs {
+		if r.Source != "pgaudit" || r.StatementID == nil || r.SubstatementID == nil {
+			t.Fatalf("gap record %+v", r)
+		}
+		got = append(got, fmt.Sprintf("%s/%d/%d %s %s %q %s", r.SessionID, *r.StatementID, *r.SubstatementID, r.Class, r.Command,
+			r.ObjectName, r.LogTime.Format("15:04:05.000000")))
+	}
+	for _, r := range exp.Missing.AuditRecords {
+		name := ""
+		if r.ObjectName != nil {
+			name = *r.ObjectName
+		}
+		want = append(want, fmt.Sprintf("%s/%d/%d %s %s %q %s", r.SessionID, r.StatementID, r.SubstatementID, r.Class, r.Command,
+			name, dasTime(t, r.LogTime).Truncate(precision).Format("15:04:05.000000")))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("missing records differ:\n got %d:\n%s\nwant %d:\n%s", len(got), strings.Join(got, "\n"), len(want), strings.Join(want, "\n"))
+	}
+}
+
+// TestGapsCorpusStderr reconciles against the stderr log of the same run. Its
+// session ids are derived (hex of the session's first-line second . hex pid),
+// and they equal PostgreSQL's %c, so the match is the same; only the 1-s
+// timestamps differ. At that precision the six runs share seconds, overlap,
+// and merge into three windows (37, 13, 2): the same as expected.json, by
+// the coincidence that its windows fall in different seconds.
+func TestGapsCorpusStderr(t *testing.T) {
+	ctx := context.Background()
+	st := gapsCase(t, stderrLog)
+	var exp lossExpectation
+	readJSON(t, filepath.Join(corpus, "das", "billing-prod", "expected.json"), &exp)
+	gs, err := st.Gaps(ctx, store.GapsOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := byCluster(t, gs)
+	if o := m["orders-prod"]; o.MissingInDAS != 0 || o.MissingInPgAudit != 0 || o.Matched != 1010 {
+		t.Errorf("orders-prod: %+v", o)
+	}
+	b := m["billing-prod"]
+	if b.MissingInDAS != 52 || b.MissingInPgAudit != 0 || b.Matched != 937 || b.PgAuditEvents != 989 || len(b.Sessions) != 9 {
+		t.Errorf("billing-prod: matched %d missing %d/%d sessions %d", b.Matched, b.MissingInDAS, b.MissingInPgAudit, len(b.Sessions))
+	}
+	var ws []string
+	for i, w := range b.Windows {
+		ws = append(ws, fmt.Sprintf("%s-%s:%d", w.Start.Format("05"), w.End.Format("05"), w.MissingInDAS))
+		if i < len(exp.LossWindows) && w.MissingInDAS != exp.LossWindows[i].AuditRecordsN {
+			t.Errorf("window %d has %d records, expected.json %d", i, w.MissingInDAS, exp.LossWindows[i].AuditRecordsN)
+		}
+	}
+	if got := strings.Join(ws, " "); got != "26-27:37 31-31:13 32-32:2" {
+		t.Errorf("windows %s", got)
+	}
+	checkLostRecords(t, st, exp, b.Windows[0].Start, b.Windows[len(b.Windows)-1].End, time.Second)
 }
