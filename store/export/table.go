@@ -494,4 +494,3 @@ func eventCounts(ctx context.Context, t *table) ([]int64, []int64, error) {
 
 // utcDate is the partition date of a log_time: the UTC calendar day.
 const utcDate = "CAST(log_time AT TIME ZONE 'UTC' AS DATE)"
-
