@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -82,8 +81,7 @@ func (d *Decoder) KMSCalls() int64 { return d.keys.Calls() }
 // used for the resource id. Bad records become model.Reject rows and decoding
 // goes on; the error is non-nil only when the object could not be read to its
 // end (I/O), ctx ended, emit failed, or opt is invalid.
-func (d *Decoder) Decode(ctx context.Context, ref, objectKey string, r io.Reader, opt Options, emit model.Emit) (Stats, error) {
-	var st Stats
+func (d *Decoder) Decode(ctx context.Context, ref, objectKey string, r io.Reader, opt Options, emit model.Emit) (st Stats, err error) {
 	switch opt.Mode {
 	case "", "sync", "async", "SYNC", "ASYNC":
 	default:
@@ -99,12 +97,21 @@ func (d *Decoder) Decode(ctx context.Context, ref, objectKey string, r io.Reader
 	st.Compression = "none"
 	var src io.Reader = br
 	if magic, _ := br.Peek(2); len(magic) == 2 && magic[0] == 0x1f && magic[1] == 0x8b {
+		st.Compression = "gzip"
 		zr, err := gzip.NewReader(br)
 		if err != nil {
-			return st, fmt.Errorf("decode %s: object gzip: %w", ref, err)
+			if !isFormatErr(err) {
+				return st, fmt.Errorf("decode %s: object gzip: %w", ref, err)
+			}
+			// A GZIP object whose header is broken: nothing in it can be read.
+			reason := model.ReasonFraming
+			if errors.Is(err, io.ErrUnexpectedEOF) {
+				reason = model.ReasonTruncated
+			}
+			st.Records, st.Rejects = 1, 1
+			return st, emit(&model.Batch{Rejects: []model.Reject{{Offset: 0, Reason: reason, Detail: "object gzip header: " + err.Error()}}})
 		}
 		defer zr.Close()
-		st.Compression = "gzip"
 		src = zr
 	}
 
@@ -169,6 +176,7 @@ type objectDecoder struct {
 	batch      model.Batch
 	zr         *gzip.Reader
 	plain      bytes.Buffer
+	events     []rawEvent // reused between records
 }
 
 func (o *objectDecoder) reject(off int64, reason, detail string) error {
@@ -325,11 +333,12 @@ func errText(err error) string {
 // nothing: a syntax error rejects it; an event that is not an object is
 // rejected alone.
 func (o *objectDecoder) inner(off int64, body []byte) error {
-	var in innerRecord
-	if err := json.Unmarshal(body, &in); err != nil {
+	in, events, err := parseInner(body, o.events)
+	o.events = events[:0]
+	if err != nil {
 		return o.reject(off, model.ReasonJSON, "inner record: "+truncate(err.Error(), 200))
 	}
-	if in.Events == nil && in.Type.V != "DatabaseActivityMonitoringRecord" {
+	if !in.hasEvents && in.Type.V != "DatabaseActivityMonitoringRecord" {
 		return o.reject(off, model.ReasonJSON, "inner record has no databaseActivityEventList")
 	}
 	cluster := o.opt.Cluster
@@ -337,20 +346,15 @@ func (o *objectDecoder) inner(off int64, body []byte) error {
 		cluster = in.ClusterID.V
 	}
 	prefix := o.ref + "#" + strconv.FormatInt(off, 10) + "/"
-	for i, raw := range in.Events {
-		var ev wireEvent
-		if len(raw) == 0 || raw[0] != '{' {
+	for i := range events {
+		re := &events[i]
+		if !re.isObject {
 			if err := o.reject(off, model.ReasonJSON, fmt.Sprintf("event %d is not a JSON object", i)); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := json.Unmarshal(raw, &ev); err != nil {
-			if err := o.reject(off, model.ReasonJSON, fmt.Sprintf("event %d: %s", i, truncate(err.Error(), 200))); err != nil {
-				return err
-			}
-			continue
-		}
+		ev := &re.ev
 		objectRef := prefix + strconv.Itoa(i)
 		if ev.Type.V == "heartbeat" {
 			o.st.Heartbeats++
@@ -363,7 +367,7 @@ func (o *objectDecoder) inner(off int64, body []byte) error {
 			})
 		} else {
 			o.st.Events++
-			o.batch.Events = append(o.batch.Events, toEvent(&ev, raw, cluster, in.InstanceID.V, objectRef))
+			o.batch.Events = append(o.batch.Events, toEvent(ev, re.raw, cluster, in.InstanceID.V, objectRef))
 		}
 		if err := o.maybeFlush(); err != nil {
 			return err
@@ -372,7 +376,7 @@ func (o *objectDecoder) inner(off int64, body []byte) error {
 	return nil
 }
 
-func toEvent(ev *wireEvent, raw json.RawMessage, cluster, instance, objectRef string) model.Event {
+func toEvent(ev *wireEvent, raw []byte, cluster, instance, objectRef string) model.Event {
 	class := ev.Class.V
 	if isConnectCommand(ev.Command.V) {
 		class = model.ClassConnect

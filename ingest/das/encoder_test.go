@@ -269,11 +269,11 @@ func TestResourceIDSources(t *testing.T) {
 func TestResourceIDFromKey(t *testing.T) {
 	for key, want := range map[string]string{
 		"das/2026/11/25/11/aws-rds-das-cluster-6CLRJYDL4QHALWPH3GMV6GPTPF-1-2026-11-25-11-42-16-2b5210dd": "cluster-6CLRJYDL4QHALWPH3GMV6GPTPF",
-		"aws-rds-das-db-ABC123-1-2026-01-01.gz": "db-ABC123",
-		"aws-rds-das-cluster--1-2026":           "",
-		"aws-rds-das-foo-1":                     "",
-		"other/cluster-ABC":                     "",
-		"aws-rds-das-cluster-AB%C-1":            "",
+		"aws-rds-das-db-ABC123-1-2026-01-01.gz":                                                           "db-ABC123",
+		"aws-rds-das-cluster--1-2026":                                                                     "",
+		"aws-rds-das-foo-1":                                                                               "",
+		"other/cluster-ABC":                                                                               "",
+		"aws-rds-das-cluster-AB%C-1":                                                                      "",
 	} {
 		if got := ResourceIDFromKey(key); got != want {
 			t.Errorf("%q: %q, want %q", key, got, want)

@@ -2,19 +2,20 @@ package das
 
 import (
 	"bytes"
-	"encoding/json"
 	"strconv"
 	"time"
+	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/auditlens/auditlens/store/model"
 )
 
 // innerRecord is the decrypted, gunzipped payload of one outer record.
 type innerRecord struct {
-	Type       flexString        `json:"type"`
-	ClusterID  flexString        `json:"clusterId"`
-	InstanceID flexString        `json:"instanceId"`
-	Events     []json.RawMessage `json:"databaseActivityEventList"`
+	Type       flexString
+	ClusterID  flexString
+	InstanceID flexString
+	hasEvents  bool // databaseActivityEventList was present
 }
 
 // wireEvent is one element of databaseActivityEventList. Every field is lenient:
@@ -58,8 +59,7 @@ func (s *flexString) UnmarshalJSON(b []byte) error {
 	}
 	switch b[0] {
 	case '"':
-		var v string
-		if err := json.Unmarshal(b, &v); err == nil {
+		if v, ok := unquote(b); ok {
 			*s = flexString{V: v, Valid: true}
 		}
 	case 'n':
@@ -86,8 +86,8 @@ func (n *flexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if b[0] == '"' {
-		var s string
-		if err := json.Unmarshal(b, &s); err != nil {
+		s, ok := unquote(b)
+		if !ok {
 			return nil
 		}
 		b = []byte(s)
@@ -129,22 +129,36 @@ type flexStrings struct {
 
 func (l *flexStrings) UnmarshalJSON(b []byte) error {
 	*l = flexStrings{}
-	if len(b) == 0 || b[0] != '[' {
+	sc := &scanner{b: b}
+	if sc.peek() != '[' {
 		return nil
 	}
-	var raw []flexString
-	if err := json.Unmarshal(b, &raw); err != nil {
-		return nil
-	}
+	sc.i++
 	l.Valid = true
-	if len(raw) == 0 {
+	if sc.peek() == ']' {
 		return nil
 	}
-	l.V = make([]string, len(raw))
-	for i, s := range raw {
-		l.V[i] = s.V
+	var list []string
+	for {
+		v, err := sc.value(1)
+		if err != nil {
+			*l = flexStrings{}
+			return nil
+		}
+		var f flexString
+		_ = f.UnmarshalJSON(v)
+		list = append(list, f.V)
+		switch sc.peek() {
+		case ',':
+			sc.i++
+		case ']':
+			l.V = list
+			return nil
+		default:
+			*l = flexStrings{}
+			return nil
+		}
 	}
-	return nil
 }
 
 // isConnectCommand reports whether command is a connection row. rdsadmin's
@@ -164,4 +178,113 @@ func (e *wireEvent) eventTime() time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+// unquote decodes a JSON string (quotes included) the way encoding/json does:
+// escapes resolved, invalid UTF-8 and lone surrogates replaced by U+FFFD.
+func unquote(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	b = b[1 : len(b)-1]
+	plain := true
+	for _, c := range b {
+		if c == '\\' || c < 0x20 || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return string(b), true
+	}
+	if bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		for _, c := range b {
+			if c < 0x20 {
+				return "", false
+			}
+		}
+		return string(b), true
+	}
+	out := make([]byte, 0, len(b))
+	for i := 0; i < len(b); {
+		c := b[i]
+		switch {
+		case c == '\\':
+			if i+1 >= len(b) {
+				return "", false
+			}
+			switch b[i+1] {
+			case '"', '\\', '/':
+				out = append(out, b[i+1])
+				i += 2
+			case 'b':
+				out = append(out, '\b')
+				i += 2
+			case 'f':
+				out = append(out, '\f')
+				i += 2
+			case 'n':
+				out = append(out, '\n')
+				i += 2
+			case 'r':
+				out = append(out, '\r')
+				i += 2
+			case 't':
+				out = append(out, '\t')
+				i += 2
+			case 'u':
+				r, ok := hex4(b, i+2)
+				if !ok {
+					return "", false
+				}
+				i += 6
+				if utf16.IsSurrogate(r) {
+					r2, ok2 := rune(-1), false
+					if i+6 <= len(b) && b[i] == '\\' && b[i+1] == 'u' {
+						r2, ok2 = hex4(b, i+2)
+					}
+					if dec := utf16.DecodeRune(r, r2); ok2 && dec != utf8.RuneError {
+						i += 6
+						r = dec
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", false
+			}
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			out = append(out, c)
+			i++
+		default:
+			r, size := utf8.DecodeRune(b[i:])
+			i += size
+			out = utf8.AppendRune(out, r)
+		}
+	}
+	return string(out), true
+}
+
+func hex4(b []byte, i int) (rune, bool) {
+	if i+4 > len(b) {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r*16 + rune(c)
+	}
+	return r, true
 }
