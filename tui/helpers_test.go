@@ -27,6 +27,8 @@ func newModel(t *testing.T, s *store.Store, mod func(*Options)) Model {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The debounce is exercised by its own test; elsewhere it only slows typing.
+	m.bar.Delay = time.Millisecond
 	return settle(t, m, tea.Batch(m.Init(), func() tea.Msg { return tea.WindowSizeMsg{Width: 120, Height: 40} }))
 }
 

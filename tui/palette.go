@@ -78,4 +78,3 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	}
 	return nil
 }
-

@@ -70,7 +70,11 @@ func (m Model) header() string {
 	}
 	if m.infoSet && m.info.err == nil && m.info.total > 0 {
 		parts = append(parts, t.HeaderKey.Render("clusters ")+sanitize.LineOf(strings.Join(m.info.clusters, ", ")))
-		parts = append(parts, m.c.FormatTime(m.info.first)+" → "+m.c.FormatTime(m.info.last))
+		first, last := m.c.FormatTime(m.info.first), m.c.FormatTime(m.info.last)
+		if first[:10] == last[:10] {
+			last = last[11:] // same day: the date once is enough
+		}
+		parts = append(parts, first+" → "+last)
 		parts = append(parts, fmt.Sprintf("%d events", m.info.total))
 	}
 	return common.Fit(strings.Join(parts, t.Dim.Render(" · ")), m.width)
@@ -158,4 +162,3 @@ func (m Model) startPage(h int) string {
 	}
 	return common.Block(strings.Join(lines, "\n"), m.width, h)
 }
-

@@ -14,8 +14,8 @@ import (
 	"fmt"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/store"
 	"github.com/auditlens/auditlens/tui/common"
@@ -32,10 +32,10 @@ type Pager interface {
 type fetchKind int
 
 const (
-	fetchFirst fetchKind = iota // the first rows (home)
-	fetchLast                   // the last rows (end)
-	fetchAfter                  // rows after the window
-	fetchBefore                 // rows before the window
+	fetchFirst  fetchKind = iota // the first rows (home)
+	fetchLast                    // the last rows (end)
+	fetchAfter                   // rows after the window
+	fetchBefore                  // rows before the window
 )
 
 // rowsLoadedMsg carries one keyset page. anchor is the window edge the page

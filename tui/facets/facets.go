@@ -14,8 +14,8 @@ import (
 	"slices"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/store"
 	"github.com/auditlens/auditlens/tui/common"
@@ -197,7 +197,6 @@ func (m *Model) move(d int) {
 		m.top = m.cur - m.height + 1
 	}
 }
-
 
 func title(d store.Dim) string {
 	switch d {

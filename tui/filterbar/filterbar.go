@@ -56,6 +56,8 @@ type Model struct {
 	comp    completion
 	// Now is the clock for relative times; tests pin it.
 	Now func() time.Time
+	// Delay is the debounce pause (Debounce by default; tests shorten it).
+	Delay time.Duration
 }
 
 type completion struct {
@@ -67,7 +69,7 @@ type completion struct {
 }
 
 // New returns an empty, unfocused bar.
-func New() Model { return Model{Now: time.Now} }
+func New() Model { return Model{Now: time.Now, Delay: Debounce} }
 
 // Focused reports whether keys go to the bar.
 func (m Model) Focused() bool { return m.focused }
@@ -156,7 +158,7 @@ func (m Model) Update(c common.Context, msg tea.Msg) (Model, tea.Cmd) {
 
 func (m *Model) debounce() tea.Cmd {
 	seq := m.seq
-	return tea.Tick(Debounce, func(time.Time) tea.Msg { return debounceMsg{seq} })
+	return tea.Tick(m.Delay, func(time.Time) tea.Msg { return debounceMsg{seq} })
 }
 
 // apply parses the line and announces the filter when it changed.

@@ -7,6 +7,8 @@ package help
 import (
 	"strings"
 
+	"charm.land/lipgloss/v2"
+
 	"github.com/auditlens/auditlens/tui/common"
 )
 
@@ -36,35 +38,27 @@ func View(c common.Context, width, height int) string {
 		cmd = append(cmd, t.StatusKey.UnsetBackground().Render(common.Fit(ch[0], 14))+" "+ch[1])
 	}
 	cols = append(cols, strings.Join(cmd, "\n"))
-	colW := max(width/len(cols), 24)
-	var rows [][]string
-	for _, col := range cols {
-		rows = append(rows, strings.Split(col, "\n"))
-	}
 	out := []string{t.Header.Render("auditlens — keys") + t.Dim.Render("   (esc or ? to close)"), ""}
-	// Lay the groups side by side when they fit, otherwise one under another.
-	if colW*len(cols) <= width {
-		n := 0
-		for _, r := range rows {
-			n = max(n, len(r))
+	// Pack the groups side by side, as many per band as fit the width.
+	var band []string
+	bandW := 0
+	flush := func() {
+		if len(band) == 0 {
+			return
 		}
-		for i := 0; i < n; i++ {
-			var b strings.Builder
-			for _, r := range rows {
-				cell := ""
-				if i < len(r) {
-					cell = r[i]
-				}
-				b.WriteString(common.Fit(cell, colW))
-			}
-			out = append(out, b.String())
-		}
-	} else {
-		for _, r := range rows {
-			out = append(out, r...)
-			out = append(out, "")
-		}
+		out = append(out, strings.Split(lipgloss.JoinHorizontal(lipgloss.Top, band...), "\n")...)
+		out = append(out, "")
+		band, bandW = nil, 0
 	}
+	for _, col := range cols {
+		w := lipgloss.Width(col) + 3
+		if bandW+w > width {
+			flush()
+		}
+		band = append(band, lipgloss.NewStyle().Width(w).Render(col))
+		bandW += w
+	}
+	flush()
 	out = append(out, "", t.Dim.Render("Filter language: db:orders user:app,etl class:DDL,ROLE cmd:\"DROP TABLE\" cluster:x source:das"),
 		t.Dim.Render("  session:ID obj:name since:2h until:2026-11-24T10:00 free text…   (tab completes keys and values)"),
 		t.Dim.Render("Every value from the logs is shown with control characters and escape sequences removed."))

@@ -11,8 +11,8 @@ import (
 	"fmt"
 	"strings"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/store"
 	"github.com/auditlens/auditlens/tui/common"
@@ -146,7 +146,7 @@ type col struct {
 // View draws the page in exactly width×height cells.
 func (m Model) View(c common.Context) string {
 	t := c.Theme
-	cols := []col{{"start", 19}, {"end", 19}, {"cluster", 12}, {"session", 16}, {"user", 12}, {"database", 10}, {"host", 15}, {"application", 0}, {"stmts", 7}, {"errors", 6}, {"sources", 11}}
+	cols := []col{{"start", 19}, {"end", 8}, {"cluster", 12}, {"session", 14}, {"user", 10}, {"database", 9}, {"host", 12}, {"application", 0}, {"stmts", 6}, {"errors", 6}, {"sources", 7}}
 	fixed := 0
 	for _, x := range cols {
 		fixed += x.width + 1
@@ -168,9 +168,9 @@ func (m Model) View(c common.Context) string {
 	for i := m.top; i < len(m.rows) && len(lines) < m.height; i++ {
 		s := m.rows[i]
 		vals := []string{
-			c.FormatTime(s.Start), c.FormatTime(s.End), sanitize.LineOf(s.Cluster), sanitize.LineOf(s.SessionID),
+			c.FormatTime(s.Start), endTime(c, s), sanitize.LineOf(s.Cluster), sanitize.LineOf(s.SessionID),
 			sanitize.LineOf(s.User), sanitize.LineOf(s.Database), sanitize.LineOf(s.Host), sanitize.LineOf(s.Application),
-			fmt.Sprintf("%7d", s.Statements), fmt.Sprintf("%6d", s.Errors), sanitize.LineOf(strings.Join(s.Sources, "+")),
+			fmt.Sprintf("%6d", s.Statements), fmt.Sprintf("%6d", s.Errors), sourcesLabel(s.Sources),
 		}
 		cells := make([]string, len(cols))
 		for j, x := range cols {
@@ -186,4 +186,21 @@ func (m Model) View(c common.Context) string {
 		lines = append(lines, st.Render(common.Fit(strings.Join(cells, " "), m.width)))
 	}
 	return common.Block(strings.Join(lines, "\n"), m.width, m.height)
+}
+
+// endTime shows only the time of day when the session ended the day it began,
+// which keeps the column narrow.
+func endTime(c common.Context, s store.Session) string {
+	start, end := c.FormatTime(s.Start), c.FormatTime(s.End)
+	if len(start) >= 10 && len(end) > 11 && start[:10] == end[:10] {
+		return end[11:]
+	}
+	return end
+}
+
+func sourcesLabel(src []string) string {
+	if len(src) > 1 {
+		return "both"
+	}
+	return sanitize.LineOf(strings.Join(src, ""))
 }

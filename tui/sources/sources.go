@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	tea "charm.land/bubbletea/v2"
 	"charm.land/bubbles/v2/key"
+	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/tui/common"
 	"github.com/auditlens/auditlens/tui/sanitize"

@@ -52,7 +52,9 @@ func New(ctx context.Context, data Histogrammer) Model { return Model{data: data
 func (m *Model) SetWidth(w int) { m.width = w }
 
 // bars is how many buckets fit next to the labels.
-func (m Model) bars() int { return max(m.width-2*len("2006-01-02 15:04")-len(" 10m/bar +/- zoom")-4, 8) }
+func (m Model) bars() int {
+	return max(m.width-2*len("2006-01-02 15:04")-len(" 10m/bar +/- zoom")-4, 8)
+}
 
 // Range is the span the histogram covers (the filter's bounds, or the data's).
 func (m Model) Range() (from, to time.Time) { return m.from, m.to }
