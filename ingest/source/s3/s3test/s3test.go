@@ -315,3 +315,9 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	fmt.Fprintf(w, `<?xml version="1.0" encoding="UTF-8"?>`+"\n"+
 		`<Error><Code>%s</Code><Message>%s</Message><RequestId>fake</RequestId></Error>`, code, msg)
 }
+
+// Delete removes key from the bucket, as someone cleaning up the bucket would.
+func (s *Server) Delete(key string) error {
+	_, err := s.Backend.DeleteObject(s.Bucket, key)
+	return err
+}

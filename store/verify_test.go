@@ -1,0 +1,58 @@
+package store
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/auditlens/auditlens/store/model"
+)
+
+func TestVerifyChain(t *testing.T) {
+	ctx := context.Background()
+	setup := func(t *testing.T) *Store {
+		s, _ := openTemp(t)
+		for i, uri := range []string{"s3://b/one", "s3://b/two", "s3://b/three"} {
+			writeObject(t, s, uri, []model.Event{ev(i*2, "a", "READ", "SELECT", "s"), ev(i*2+1, "b", "READ", "SELECT", "s")})
+		}
+		return s
+	}
+	s := setup(t)
+	rep, err := s.VerifyChain(ctx)
+	if err != nil || !rep.OK() || rep.Objects != 3 || rep.Events != 6 || len(rep.Head) != 64 {
+		t.Fatalf("clean case file: %+v %v", rep, err)
+	}
+
+	tamper := []struct {
+		name, sql, uri, want string
+	}{
+		{"flip a byte of an object hash", `UPDATE objects SET sha256 = 'b' || substr(sha256, 2) WHERE uri = 's3://b/two'`, "s3://b/two", "altered"},
+		{"delete an event", `DELETE FROM events WHERE event_id = (SELECT min(event_id) FROM events WHERE object_id = 3)`, "s3://b/three", "1 events stored, 2 recorded"},
+		{"lower the recorded count too", `UPDATE objects SET event_count = 1 WHERE uri = 's3://b/one'`, "s3://b/one", "altered"},
+		{"remove an object", `DELETE FROM objects WHERE uri = 's3://b/two'`, "s3://b/three", "link to the previous object is broken"},
+	}
+	for _, tc := range tamper {
+		t.Run(tc.name, func(t *testing.T) {
+			s := setup(t)
+			if _, err := s.DB().Exec(tc.sql); err != nil {
+				t.Fatal(err)
+			}
+			rep, err := s.VerifyChain(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rep.OK() {
+				t.Fatal("tampering not detected")
+			}
+			found := false
+			for _, p := range rep.Problems {
+				if p.URI == tc.uri && strings.Contains(p.Problem, tc.want) {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("problems %+v do not name %s with %q", rep.Problems, tc.uri, tc.want)
+			}
+		})
+	}
+}
