@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -216,7 +218,16 @@ func (tx *ObjectTx) Quarantine(reason, detail string) {
 func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) error {
 	var params any
 	if e.Params != nil {
-		params = e.Params
+		ps := e.Params
+		for i, p := range ps {
+			if !utf8.ValidString(p) {
+				if &ps[0] == &e.Params[0] {
+					ps = append([]string(nil), e.Params...)
+				}
+				ps[i] = validUTF8(p)
+			}
+		}
+		params = ps
 	}
 	return a.AppendRow(
 		eventID, objectID, e.Source, nullStr(e.Cluster), nullStr(e.Instance), e.LogTime.UTC(),
@@ -224,7 +235,7 @@ func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) er
 		nullStr(e.Class), nullStr(e.Command), nullStr(e.ObjectType), nullStr(e.ObjectName), nullStr(e.Statement),
 		params, nullI64(e.RowCount), nullStr(e.DatabaseName), nullStr(e.UserName), nullStr(e.ApplicationName),
 		nullStr(e.RemoteHost), nullI32(e.RemotePort), nullI32(e.PID), nullStr(e.ErrorMessage), nullI32(e.ExitCode),
-		e.ObjectRef, e.Internal, nullStr(e.Raw),
+		validUTF8(e.ObjectRef), e.Internal, nullStr(e.Raw),
 	)
 }
 
@@ -338,7 +349,16 @@ func nullStr(s string) any {
 	if s == "" {
 		return nil
 	}
-	return s
+	return validUTF8(s)
+}
+
+// validUTF8 replaces invalid byte sequences: DuckDB stores only valid UTF-8
+// and would drop the value. The object's SHA-256 keeps the original provable.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
 }
 
 func nullI64(p *int64) any {
