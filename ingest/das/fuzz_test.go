@@ -114,7 +114,7 @@ func (refuseKeys) DecryptDataKey(context.Context, []byte, map[string]string) ([]
 // parses becomes one row, and each event's fields equal what encoding/json
 // decodes with the same lenient field types.
 func FuzzInnerRecord(f *testing.F) {
-	for _, in := range plaintextInners(f, "orders-prod")[:20] {
+	for _, in := range plaintextInners(f, "orders-prod")[:4] {
 		f.Add(in)
 	}
 	f.Add([]byte(`{"databaseActivityEventList":[{"statementId":"1e3","pid":"x","remotePort":99999999999,"paramList":[null,1,{}],"logTime":"2026-02-30 00:00:00+00"}]}`))
@@ -127,7 +127,8 @@ func FuzzInnerRecord(f *testing.F) {
 			t.Fatal(err)
 		}
 		_, events, perr := parseInner(data, nil)
-		if (perr == nil) != json.Valid(data) {
+		isObject := bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{"))
+		if (perr == nil) != (json.Valid(data) && isObject) {
 			t.Fatalf("scanner error %v, json.Valid %v", perr, json.Valid(data))
 		}
 		for _, e := range o.batch.Events {
@@ -176,7 +177,7 @@ func caseFolded(raw []byte) bool {
 	var ev wireEvent
 	for k := range m {
 		q, _ := json.Marshal(k)
-		if ev.field(q) == nil && ev.field([]byte(strings.ToLower(string(q)))) == nil {
+		if ev.field(q) == nil {
 			for _, name := range []string{"type", "startTime", "logTime", "endTime", "statementId", "substatementId", "objectType",
 				"command", "objectName", "databaseName", "dbUserName", "remoteHost", "remotePort", "sessionId", "rowCount",
 				"commandText", "paramList", "pid", "clientApplication", "exitCode", "class", "serverHost", "errorMessage"} {
@@ -197,6 +198,7 @@ func FuzzUnquote(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var want string
 		jerr := json.Unmarshal(b, &want)
+		b = bytes.Trim(b, " \t\r\n") // the scanner hands over exact spans
 		got, ok := unquote(b)
 		if jerr == nil && len(b) > 0 && b[0] == '"' {
 			if !ok || got != want {

@@ -1,6 +1,9 @@
 package das
 
-import "fmt"
+import (
+	"bytes"
+	"fmt"
+)
 
 // The inner record is decoded by a hand-written single-pass scanner: it
 // validates the JSON, cuts each event's raw bytes and fills the lenient fields
@@ -363,6 +366,12 @@ func (s *scanner) event(ev *wireEvent) error {
 		v, err := s.value(2)
 		if err != nil {
 			return err
+		}
+		if bytes.IndexByte(key, '\\') >= 0 {
+			// "\u0074ype" is "type" to encoding/json and to the stream's producers.
+			if k, ok := unquote(key); ok {
+				key = []byte(`"` + k + `"`)
+			}
 		}
 		if f := ev.field(key); f != nil {
 			_ = f.UnmarshalJSON(v)
