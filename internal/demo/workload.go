@@ -89,7 +89,7 @@ type gen struct {
 	incidentSessions []*session
 	plaintexts       [][]byte
 	enc              *das.Encoder
-	encrypted   map[string]bool
+	encrypted        map[string]bool
 }
 
 func newGen(opt Options) *gen {
@@ -411,7 +411,9 @@ func (b *builder) write(command, text string, params []string, rows int64) {
 	b.exec(sub{class: "WRITE", command: command, text: text, params: params, rows: rows})
 }
 
-func (b *builder) misc(command, text string) { b.exec(sub{class: "MISC", command: command, text: text}) }
+func (b *builder) misc(command, text string) {
+	b.exec(sub{class: "MISC", command: command, text: text})
+}
 
 func (b *builder) ddl(command, objType, objName, text string) {
 	b.exec(sub{class: "DDL", command: command, objType: objType, objName: objName, text: text})
