@@ -172,6 +172,13 @@ func Export(ctx context.Context, st *store.Store, req Request, progress Progress
 	}
 	defer conn.Close()
 
+	// One read transaction: the count, the manifest's sources and the rows
+	// written all come from the same snapshot, even while a sync appends.
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		return Manifest{}, fmt.Errorf("export: %w", err)
+	}
+	defer conn.ExecContext(context.Background(), "ROLLBACK") //nolint:errcheck // read-only; nothing to keep
+
 	var tbl *table
 	if req.Filter != nil {
 		tbl, err = materializeFilter(ctx, conn, *req.Filter, req.Redact)

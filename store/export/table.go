@@ -33,19 +33,35 @@ const objectIDColumn = "__auditlens_object_id"
 // manifest is computed from the same snapshot, so it describes exactly the
 // rows written even while the case file grows.
 type table struct {
-	conn      *sql.Conn
-	ref       string // quoted name
+	conn *sql.Conn
+	// ref is the relation rows are read from: a table name, or a subquery
+	// over events whose placeholders take args.
+	ref       string
+	args      []any
+	order     string // ORDER BY list for reading rows ("" keeps table order)
 	cols      []column
-	objectIDs bool // has objectIDColumn
+	objectIDs bool   // has objectIDColumn
+	drop      string // temp table to drop when done
 	side      *sideDB
 }
 
 func (t *table) close() {
-	// Cleanup must run even when the export's ctx was cancelled.
-	_, _ = t.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t.ref)
+	if t.drop != "" {
+		// Cleanup must run even when the export's ctx was cancelled.
+		_, _ = t.conn.ExecContext(context.Background(), "DROP TABLE IF EXISTS "+t.drop)
+	}
 	if t.side != nil {
 		t.side.close()
 	}
+}
+
+// rowsQuery selects the exported columns (plus extra expressions) in order.
+func (t *table) rowsQuery(extra string) string {
+	q := "SELECT " + t.selectList() + extra + " FROM " + t.ref
+	if t.order != "" {
+		q += " ORDER BY " + t.order
+	}
+	return q
 }
 
 func (t *table) selectList() string {
@@ -58,13 +74,17 @@ func (t *table) selectList() string {
 
 // scan calls fn once per row, in table order; row is reused between calls.
 func (t *table) scan(ctx context.Context, fn func(row []any) error) error {
-	q := "SELECT " + t.selectList() + " FROM " + t.ref
+	q := t.rowsQuery("")
+	named := make([]driver.NamedValue, len(t.args))
+	for i, a := range t.args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
 	return t.conn.Raw(func(dc any) error {
 		qc, ok := dc.(driver.QueryerContext)
 		if !ok {
 			return errors.New("unexpected driver connection")
 		}
-		rows, err := qc.QueryContext(ctx, q, nil)
+		rows, err := qc.QueryContext(ctx, q, named)
 		if err != nil {
 			return fmt.Errorf("read export rows: %w", err)
 		}
@@ -100,8 +120,10 @@ func (t *table) canCopy(ctx context.Context) bool {
 	return err == nil && on
 }
 
-// materializeFilter snapshots the events a filter selects into a temp table,
-// applying redaction on the way.
+// materializeFilter describes the events a filter selects. Without literal
+// redaction the rows are read straight from events (Export runs in one
+// transaction, so every read sees the same snapshot); with it, they are copied
+// to a temp table first so statements can be rewritten.
 func materializeFilter(ctx context.Context, conn *sql.Conn, f store.Filter, redact Redaction) (*table, error) {
 	where, args := f.SQL()
 	sel := make([]string, len(viewColumns))
@@ -111,20 +133,20 @@ func materializeFilter(ctx context.Context, conn *sql.Conn, f store.Filter, reda
 			sel[i] = "CAST(NULL AS VARCHAR[]) AS params"
 		}
 	}
-	t := &table{conn: conn, ref: quoteIdent(randomName("auditlens_export_")), objectIDs: true}
-	q := "CREATE TEMP TABLE " + t.ref + " AS SELECT " + strings.Join(sel, ", ") + ", object_id AS " + objectIDColumn +
-		" FROM events WHERE " + where + " ORDER BY log_time, event_id"
-	if _, err := conn.ExecContext(ctx, q, args...); err != nil {
-		t.close()
-		return nil, fmt.Errorf("select events to export: %w", err)
-	}
+	sub := "SELECT " + strings.Join(sel, ", ") + ", object_id AS " + objectIDColumn + " FROM events WHERE " + where
+	t := &table{conn: conn, ref: "(" + sub + ") AS export_rows", args: args, order: "log_time, event_id", objectIDs: true}
 	if redact == RedactLiterals {
+		name := quoteIdent(randomName("auditlens_export_"))
+		if _, err := conn.ExecContext(ctx, "CREATE TEMP TABLE "+name+" AS "+sub, args...); err != nil {
+			return nil, fmt.Errorf("select events to export: %w", err)
+		}
+		t.ref, t.args, t.drop = name, nil, name
 		if err := redactStatements(ctx, conn, t.ref); err != nil {
 			t.close()
 			return nil, err
 		}
 	}
-	rows, err := conn.QueryContext(ctx, "SELECT * EXCLUDE ("+objectIDColumn+") FROM "+t.ref+" LIMIT 0")
+	rows, err := conn.QueryContext(ctx, "SELECT * EXCLUDE ("+objectIDColumn+") FROM "+t.ref+" LIMIT 0", t.args...)
 	if err != nil {
 		t.close()
 		return nil, fmt.Errorf("read export columns: %w", err)
@@ -242,7 +264,7 @@ var keepType = regexp.MustCompile(`^(BOOLEAN|TINYINT|SMALLINT|INTEGER|BIGINT|HUG
 // sideTable creates a table for cols in the side database and returns it with
 // an appender and the per-column conversion of values.
 func (s *sideDB) sideTable(ctx context.Context, cols []column) (*table, *duckdb.Appender, []bool, error) {
-	t := &table{conn: s.conn, ref: "export_rows", side: s}
+	t := &table{conn: s.conn, ref: "export_rows", drop: "export_rows", side: s}
 	asText := make([]bool, len(cols))
 	defs := make([]string, len(cols))
 	seen := map[string]bool{}
@@ -386,14 +408,14 @@ func (t *table) describe(ctx context.Context, storeConn *sql.Conn, m *Manifest) 
 	if timed {
 		dest = append(dest, &first, &last)
 	}
-	if err := t.conn.QueryRowContext(ctx, q).Scan(dest...); err != nil {
+	if err := t.conn.QueryRowContext(ctx, q, t.args...).Scan(dest...); err != nil {
 		return fmt.Errorf("count export rows: %w", err)
 	}
 	if first.Valid && last.Valid {
 		m.TimeRange = &TimeRange{First: first.Time.UTC(), Last: last.Time.UTC()}
 	}
 	if c, ok := hasColumn(t.cols, "cluster"); ok && c.Type == "VARCHAR" {
-		rows, err := t.conn.QueryContext(ctx, "SELECT DISTINCT cluster FROM "+t.ref+" WHERE cluster IS NOT NULL ORDER BY 1")
+		rows, err := t.conn.QueryContext(ctx, "SELECT DISTINCT cluster FROM "+t.ref+" WHERE cluster IS NOT NULL ORDER BY 1", t.args...)
 		if err != nil {
 			return fmt.Errorf("list export clusters: %w", err)
 		}
@@ -420,7 +442,7 @@ func (t *table) describeSources(ctx context.Context, storeConn *sql.Conn, m *Man
 		m.SourcesFrom = "filter"
 		rows, err = storeConn.QueryContext(ctx, `SELECT `+sourceColumns+`, c.n
 			FROM (SELECT `+objectIDColumn+` AS object_id, count(*) AS n FROM `+t.ref+` GROUP BY 1) c
-			JOIN objects o ON o.object_id = c.object_id ORDER BY o.object_id`)
+			JOIN objects o ON o.object_id = c.object_id ORDER BY o.object_id`, t.args...)
 	default:
 		c, ok := hasColumn(t.cols, "event_id")
 		if !ok || !isIntegerType(c.Type) {
@@ -476,7 +498,7 @@ func isIntegerType(t string) bool {
 
 // eventCounts lists each event id of a SQL result and how many rows carry it.
 func eventCounts(ctx context.Context, t *table) ([]int64, []int64, error) {
-	rows, err := t.conn.QueryContext(ctx, "SELECT event_id::BIGINT, count(*) FROM "+t.ref+" WHERE event_id IS NOT NULL GROUP BY 1")
+	rows, err := t.conn.QueryContext(ctx, "SELECT event_id::BIGINT, count(*) FROM "+t.ref+" WHERE event_id IS NOT NULL GROUP BY 1", t.args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("list exported events: %w", err)
 	}

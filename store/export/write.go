@@ -145,7 +145,7 @@ func writeRows(ctx context.Context, t *table, w rowWriter, total int64, progress
 // copyParquet has DuckDB write the snapshot as zstd Parquet to path (a file,
 // or a directory when partitioned).
 func copyParquet(ctx context.Context, t *table, path string, partitionBy []string) error {
-	sel := t.selectList()
+	extra := ""
 	opts := "FORMAT parquet, COMPRESSION zstd"
 	if len(partitionBy) > 0 {
 		var keys []string
@@ -164,14 +164,14 @@ func copyParquet(ctx context.Context, t *table, path string, partitionBy []strin
 				if _, clash := hasColumn(t.cols, "date"); clash {
 					return usage("cannot partition by date: the result already has a date column")
 				}
-				sel += ", " + utcDate + " AS date"
+				extra = ", " + utcDate + " AS date"
 				keys = append(keys, "date")
 			}
 		}
 		opts += ", PARTITION_BY (" + strings.Join(keys, ", ") + ")"
 	}
-	q := "COPY (SELECT " + sel + " FROM " + t.ref + ") TO " + quoteLiteral(path) + " (" + opts + ")"
-	if _, err := t.conn.ExecContext(ctx, q); err != nil {
+	q := "COPY (" + t.rowsQuery(extra) + ") TO " + quoteLiteral(path) + " (" + opts + ")"
+	if _, err := t.conn.ExecContext(ctx, q, t.args...); err != nil {
 		return fmt.Errorf("write parquet: %w", err)
 	}
 	return nil
