@@ -57,12 +57,13 @@ func translateOpenError(path string, err error) error {
 		return le
 	case strings.Contains(msg, "not a valid DuckDB database file"):
 		return fmt.Errorf("%s is not an auditlens case file (not a DuckDB database); pass another --db path: %w", path, ErrNotCaseFile)
+	case strings.Contains(msg, "httpfs") || strings.Contains(msg, "read-only crypto"):
+		return fmt.Errorf("case file %s: writing an encrypted case file needs DuckDB's httpfs extension (OpenSSL), which is not installed; "+
+			"install it once with network access (duckdb -c 'INSTALL httpfs', or any DuckDB 1.5 client), or copy httpfs.duckdb_extension "+
+			"into ~/.duckdb/extensions/v1.5.6/<platform>/; auditlens never writes with DuckDB's insecure fallback: %w", path, ErrEncrypted)
 	case strings.Contains(msg, "is not encrypted"):
 		return fmt.Errorf("case file %s is not encrypted; open it without an encryption key: %w", path, ErrEncrypted)
 	case strings.Contains(strings.ToLower(msg), "encrypt") || strings.Contains(msg, "wrong key") || strings.Contains(msg, "decrypt"):
-		if strings.Contains(msg, "httpfs") || strings.Contains(msg, "read-only crypto") {
-			return fmt.Errorf("case file %s: writing an encrypted case file needs DuckDB's httpfs extension (OpenSSL); run `duckdb -c 'INSTALL httpfs'` once with network access, or copy the extension into ~/.duckdb/extensions: %w", path, ErrEncrypted)
-		}
 		return fmt.Errorf("case file %s: cannot open with the given encryption key (missing or wrong key): %w", path, ErrEncrypted)
 	}
 	return fmt.Errorf("open case file %s: %w", path, err)

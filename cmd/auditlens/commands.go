@@ -7,5 +7,6 @@ func (a *app) addCommands(root *cobra.Command) {
 	root.AddCommand(
 		a.syncCommand(),
 		a.ingestCommand(),
+		a.verifyCommand(),
 	)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -20,7 +21,8 @@ type app struct {
 	configPath string
 	readOnly   bool
 	debugLog   string
-	format     string
+	encrypt    bool
+	keyEnv     string
 }
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -56,6 +58,8 @@ Run without a command to open the explorer on the case file.`,
 	pf.StringVar(&a.configPath, "config", "", "config file (default ~/.config/auditlens/config.yaml)")
 	pf.BoolVar(&a.readOnly, "read-only", false, "open the case file read-only (forensic review)")
 	pf.StringVar(&a.debugLog, "debug", "", "write a debug log to this file")
+	pf.BoolVar(&a.encrypt, "encrypt", false, "create the case file encrypted (AES-GCM; passphrase asked, or from --key-env)")
+	pf.StringVar(&a.keyEnv, "key-env", "", "environment variable holding the case file passphrase")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return withCode(exitUsage, err) })
 	root.AddCommand(
 		a.versionCommand(),
@@ -85,5 +89,24 @@ func (a *app) openStore(ctx context.Context, readOnly bool) (*store.Store, error
 		return nil, err
 	}
 	opts := store.Options{ReadOnly: readOnly || a.readOnly}
-	return store.Open(ctx, path, opts)
+	_, statErr := os.Stat(path)
+	if a.encrypt && statErr != nil {
+		key, err := a.casePassphrase(true)
+		if err != nil {
+			return nil, err
+		}
+		opts.EncryptionKey = key
+		return store.Open(ctx, path, opts)
+	}
+	st, err := store.Open(ctx, path, opts)
+	if errors.Is(err, store.ErrEncrypted) && statErr == nil && opts.EncryptionKey == "" {
+		// An encrypted case file: ask for its key and try again.
+		key, kerr := a.casePassphrase(false)
+		if kerr != nil {
+			return nil, kerr
+		}
+		opts.EncryptionKey = key
+		return store.Open(ctx, path, opts)
+	}
+	return st, err
 }

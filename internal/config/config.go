@@ -51,6 +51,10 @@ type Config struct {
 	// --db flag is then required.
 	DB      string   `yaml:"db"`
 	Sources []Source `yaml:"sources"`
+	// EncryptionKeyEnv names an environment variable holding the passphrase of
+	// an encrypted case file (the passphrase itself never goes in this file).
+	// Without it, auditlens asks for the passphrase on the terminal.
+	EncryptionKeyEnv string `yaml:"encryption_key_env"`
 }
 
 // Source is one entry of sources:.
