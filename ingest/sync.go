@@ -442,7 +442,8 @@ func (r *runner) startProgress() (stop func()) {
 
 // objectWriter buffers a decoded object in memory while it is small, so that
 // decoding runs in parallel, and takes the store's single writer only to write.
-// A large object starts its transaction early and streams the rest.
+// A large object starts its transaction early and streams the rest through a
+// writer goroutine, so decoding and appending overlap on two cores.
 type objectWriter struct {
 	ctx      context.Context
 	st       *store.Store
@@ -451,6 +452,9 @@ type objectWriter struct {
 	buf      model.Batch
 	tx       *store.ObjectTx
 	storeErr error
+
+	stream chan *model.Batch
+	done   chan error
 }
 
 func (w *objectWriter) emit(b *model.Batch) error {
@@ -464,11 +468,22 @@ func (w *objectWriter) emit(b *model.Batch) error {
 	if err := w.begin(); err != nil {
 		return err
 	}
-	if err := w.tx.Append(b); err != nil {
+	// The decoder reuses b: hand the writer its own copy.
+	cp := &model.Batch{
+		Events:     append([]model.Event(nil), b.Events...),
+		Heartbeats: append([]model.Heartbeat(nil), b.Heartbeats...),
+		Messages:   append([]model.ServerMessage(nil), b.Messages...),
+		Rejects:    append([]model.Reject(nil), b.Rejects...),
+	}
+	select {
+	case w.stream <- cp:
+		return nil
+	case err := <-w.done:
+		// The writer stopped early: it failed.
+		w.done = nil
 		w.storeErr = err
 		return err
 	}
-	return nil
 }
 
 func (w *objectWriter) begin() error {
@@ -488,11 +503,49 @@ func (w *objectWriter) begin() error {
 		}
 	}
 	w.buf = model.Batch{}
+	stream, done := make(chan *model.Batch, 4), make(chan error, 1)
+	w.stream, w.done = stream, done
+	go func() {
+		var err error
+		for b := range stream {
+			if err == nil {
+				err = tx.Append(b)
+				if err != nil {
+					done <- err
+				}
+			}
+		}
+		if err == nil {
+			done <- nil
+		}
+	}()
 	return nil
+}
+
+// finishStream waits for the writer goroutine to append everything sent.
+func (w *objectWriter) finishStream() error {
+	if w.stream == nil {
+		return nil
+	}
+	close(w.stream)
+	w.stream = nil
+	if w.done == nil {
+		return w.storeErr
+	}
+	err := <-w.done
+	w.done = nil
+	if err != nil {
+		w.storeErr = err
+	}
+	return err
 }
 
 func (w *objectWriter) commit(sha string) (store.ObjectRecord, error) {
 	if err := w.begin(); err != nil {
+		return store.ObjectRecord{}, err
+	}
+	if err := w.finishStream(); err != nil {
+		w.tx.Rollback()
 		return store.ObjectRecord{}, err
 	}
 	w.tx.SetFormat(w.meta.Format)
@@ -500,6 +553,7 @@ func (w *objectWriter) commit(sha string) (store.ObjectRecord, error) {
 }
 
 func (w *objectWriter) rollback() {
+	_ = w.finishStream()
 	if w.tx != nil {
 		w.tx.Rollback()
 	}

@@ -1,0 +1,122 @@
+package ingest
+
+import (
+	"context"
+	"database/sql"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+
+	"github.com/auditlens/auditlens/ingest/pgaudit"
+	"github.com/auditlens/auditlens/ingest/source/local"
+	"github.com/auditlens/auditlens/store"
+)
+
+// benchLogBytes is the size of the generated log (AUDITLENS_BENCH_LOG_MB, default 256).
+func benchLogBytes() int64 {
+	mb := int64(256)
+	if v := os.Getenv("AUDITLENS_BENCH_LOG_MB"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+			mb = n
+		}
+	}
+	return mb << 20
+}
+
+// repeatFile writes src over and over into dst until it holds size bytes.
+func repeatFile(b *testing.B, src, dst string, size int64) int64 {
+	data, err := os.ReadFile(src)
+	if err != nil {
+		b.Fatal(err)
+	}
+	f, err := os.Create(dst)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	var n int64
+	for n < size {
+		w, err := f.Write(data)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n += int64(w)
+	}
+	return n
+}
+
+func peakRSSMB() float64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if strings.HasPrefix(line, "VmHWM:") {
+			f := strings.Fields(line)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+// BenchmarkIngestPgAuditStderr is local file → DuckDB through the real pipeline,
+// with DuckDB's own read_csv of a csvlog of the same size as the reference.
+func BenchmarkIngestPgAuditStderr(b *testing.B) {
+	ctx := context.Background()
+	dir := b.TempDir()
+	size := benchLogBytes()
+	logPath := filepath.Join(dir, "postgresql.log.2026-11-25-11")
+	repeatFile(b, filepath.Join(corpus, "pgaudit", "orders-prod", "postgresql.log.2026-11-25-11"), logPath, size)
+	csvPath := filepath.Join(dir, "postgresql.log.csv")
+	repeatFile(b, filepath.Join(corpus, "pgaudit", "orders-prod", "postgresql.log.2026-11-25-11.csv"), csvPath, size)
+	for i := 0; i < b.N; i++ {
+		st, err := store.Open(ctx, filepath.Join(dir, "bench"+strconv.Itoa(i)+".duckdb"), store.Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		src, err := local.New(logPath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		var ru0 = cpuTime()
+		start := time.Now()
+		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench"}}}}, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		secs := time.Since(start).Seconds()
+		cpu := cpuTime() - ru0
+		_ = st.Close()
+		events := sum.Totals().Events
+		b.ReportMetric(float64(events)/secs, "records/s")
+		b.ReportMetric(float64(events)/cpu.Seconds(), "records/cpu-s")
+		b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+		b.Logf("pipeline: %d MB stderr log, %d records in %.2fs = %.0f records/s (goal ≥ 200k on 2 cores); %.0f records per CPU-second; peak RSS %.0f MB (goal ≤ 250 MB for 1 GB)",
+			size>>20, events, secs, float64(events)/secs, float64(events)/cpu.Seconds(), peakRSSMB())
+
+		// Reference: DuckDB reading a csvlog of the same size itself.
+		c, err := duckdb.NewConnector("", nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		db := sql.OpenDB(c)
+		start = time.Now()
+		var rows int64
+		if err := db.QueryRow(`SELECT count(*) FROM read_csv(?, header = false, all_varchar = true, strict_mode = false)`, csvPath).Scan(&rows); err != nil {
+			b.Fatal(err)
+		}
+		ref := time.Since(start).Seconds()
+		_ = db.Close()
+		b.ReportMetric(float64(rows)/ref, "duckdb-read_csv-rows/s")
+		b.Logf("reference: DuckDB read_csv of a %d MB csvlog: %d rows in %.2fs = %.0f rows/s (counting only, no parsing of AUDIT fields)",
+			size>>20, rows, ref, float64(rows)/ref)
+	}
+}
