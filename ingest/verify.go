@@ -14,9 +14,9 @@ import (
 
 // Remote verification outcomes.
 const (
-	RemoteUnchanged = "unchanged" // same bytes as ingested
-	RemoteChanged   = "changed"   // different bytes now
-	RemoteMissing   = "missing"   // gone from the source
+	RemoteUnchanged = "unchanged"  // same bytes as ingested
+	RemoteChanged   = "changed"    // different bytes now
+	RemoteMissing   = "missing"    // gone from the source
 	RemoteUnread    = "unreadable" // could not be read (access, network, unknown source)
 )
 
