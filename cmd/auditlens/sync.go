@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/auditlens/auditlens/ingest"
+	"github.com/auditlens/auditlens/ingest/das"
 	"github.com/auditlens/auditlens/internal/config"
 	"github.com/auditlens/auditlens/internal/textsafe"
 	"github.com/auditlens/auditlens/store"
@@ -85,6 +86,9 @@ func (a *app) runSync(ctx context.Context, f syncFlags) error {
 	b := newJobBuilder()
 	var jobs []ingest.Job
 	for _, sc := range selected {
+		if sc.Kind == "das" && sc.Mode == "" {
+			sc.Mode = a.askStreamMode(ctx, sc)
+		}
 		job, err := b.build(ctx, sc)
 		if err != nil {
 			return err
@@ -223,4 +227,21 @@ func (a *app) syncReport(ctx context.Context, format string) error {
 		return withCode(exitQuarantined, nil)
 	}
 	return nil
+}
+
+// askStreamMode reads a DAS source's mode from the RDS API when the config does
+// not say it. Gap analysis needs it; without it the cluster's mode is unknown.
+func (a *app) askStreamMode(ctx context.Context, sc config.Source) string {
+	id := sc.ResourceID
+	if id == "" {
+		id = sc.Cluster
+	}
+	actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	mode, err := das.StreamMode(actx, sc.Region, sc.Profile, id)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "auditlens: source %s: DAS mode unknown (set mode: sync|async in the config): %v\n", sc.Name, err)
+		return ""
+	}
+	return mode
 }
