@@ -146,7 +146,7 @@ func BenchmarkBuiltinRules(b *testing.B) {
 func TestBenchmarkCaseFile(t *testing.T) {
 	ctx := context.Background()
 	c := newCase(t)
-	generate(t, c.st, 200_000)
+	generate(t, c.st, 60_000)
 	fs := run(t, c.st, findings.Options{Settings: findings.Settings{SensitiveObjects: []string{"sales.t7"}}})
 	seen := map[string]int{}
 	for _, f := range fs {
