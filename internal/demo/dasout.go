@@ -25,7 +25,7 @@ import (
 const (
 	recordEvents = 1000
 	recordSpan   = 30 * time.Minute
-	objectSpan   = 10 * time.Minute
+	objectSpan   = 15 * time.Minute
 	keyEvery     = 8
 	// isolatedDrop is the chance that async mode drops a record of the spike
 	// outside the loss windows: loss under load is not only in bursts.
@@ -327,9 +327,11 @@ func (g *gen) instanceEvents(rng *rand.Rand, c *cluster, inst int, async bool) [
 		if async && g.inLoss(t) {
 			continue
 		}
-		// Beat when quiet for half a period: then no span between two events
-		// of the instance exceeds a period and a second.
-		if last.IsZero() || t.Sub(last) >= every/2 {
+		// Beat when quiet for a quarter period: an event just after that
+		// threshold skips this tick, so the longest silence is a period and a
+		// quarter plus the jitter (26 s by default, under the 30 s the gap
+		// report flags).
+		if last.IsZero() || t.Sub(last) >= every/4 {
 			hb := t.Add(time.Duration(rng.IntN(1_000_000)) * time.Microsecond)
 			out = append(out, dasEvent{at: hb, kind: evHeartbeat, json: heartbeat(hb, host)})
 			last = hb

@@ -48,8 +48,8 @@ type Options struct {
 	Workers int
 	// HeartbeatEvery is the DAS heartbeat period of an idle instance
 	// (default 20 s). Real streams beat every 10 s whether busy or not; the
-	// demo beats only when an instance has been quiet for half a period, which
-	// keeps every silence below the gap report's 30 s threshold for a
+	// demo beats only when an instance has been quiet for a quarter period,
+	// which keeps every silence below the gap report's 30 s threshold for a
 	// fraction of the events.
 	HeartbeatEvery time.Duration
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -66,6 +67,7 @@ func TestDeterministic(t *testing.T) {
 type decoded struct {
 	pg, das    []model.Event
 	heartbeats int
+	alive      map[string][]time.Time // per instance: DAS events and heartbeats
 	rejects    []string
 }
 
@@ -92,7 +94,7 @@ func decodeAll(t *testing.T, ds *Dataset) map[string]*decoded {
 	for _, src := range ds.Sources {
 		d := out[src.Cluster]
 		if d == nil {
-			d = &decoded{}
+			d = &decoded{alive: map[string][]time.Time{}}
 			out[src.Cluster] = d
 		}
 		emit := func(b *model.Batch) error {
@@ -100,11 +102,15 @@ func decodeAll(t *testing.T, ds *Dataset) map[string]*decoded {
 				e.Raw = ""
 				if e.Source == model.SourceDAS {
 					d.das = append(d.das, e)
+					d.alive[e.Instance] = append(d.alive[e.Instance], e.LogTime)
 				} else {
 					d.pg = append(d.pg, e)
 				}
 			}
 			d.heartbeats += len(b.Heartbeats)
+			for _, h := range b.Heartbeats {
+				d.alive[h.Instance] = append(d.alive[h.Instance], h.LogTime)
+			}
 			for _, r := range b.Rejects {
 				d.rejects = append(d.rejects, fmt.Sprintf("%s: %s %s", src.Name, r.Reason, r.Detail))
 			}
@@ -170,6 +176,17 @@ func TestDecodersAndReconciliation(t *testing.T) {
 		if len(d.das) != st.DASEvents || d.heartbeats != st.DASHeartbeats {
 			t.Errorf("%s: DAS events %d heartbeats %d, generated %d and %d", st.Cluster, len(d.das), d.heartbeats, st.DASEvents, st.DASHeartbeats)
 		}
+		// The gap report flags 30 s without a sign of life from an instance:
+		// only the async stream's losses may do that.
+		for inst, ts := range d.alive {
+			slices.SortFunc(ts, func(a, b time.Time) int { return a.Compare(b) })
+			for i := 1; i < len(ts); i++ {
+				if gap := ts[i].Sub(ts[i-1]); gap > 30*time.Second && !(st.Mode == "async" && inSpike(ds, ts[i])) {
+					t.Errorf("%s %s: %v without events or heartbeats after %v", st.Cluster, inst, gap, ts[i-1])
+					break
+				}
+			}
+		}
 		pg, dd := statements(d.pg), statements(d.das)
 		nPG, nDAS, missing, extra := 0, 0, 0, 0
 		for k, n := range pg {
@@ -201,6 +218,15 @@ func TestDecodersAndReconciliation(t *testing.T) {
 			}
 		}
 	}
+}
+
+func inSpike(ds *Dataset, t time.Time) bool {
+	for _, w := range ds.LossWindows {
+		if !t.Before(w.Start) && !t.After(w.End.Add(30*time.Minute)) {
+			return true
+		}
+	}
+	return false
 }
 
 func TestStory(t *testing.T) {

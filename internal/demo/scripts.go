@@ -59,7 +59,7 @@ func inventoryActors() []actor {
 	return []actor{
 		{user: "app_inventory", app: "inventory-api", db: "inventory", hosts: hostsRange("10.50.31", 11, 14), weight: 30, rhythm: web, script: inventoryAPI},
 		{user: "app_wms", app: "wms-sync", db: "warehouse", hosts: []string{"10.50.32.3", "10.50.32.4"}, weight: 15, rhythm: flat, script: wmsSync},
-		{user: "etl_loader", app: "etl-nightly", db: "warehouse", hosts: []string{"10.50.50.9"}, weight: 1.5, rhythm: nightly, script: inventoryETL},
+		{user: "etl_loader", app: "etl-nightly", db: "warehouse", hosts: []string{"10.50.50.9"}, weight: 1.5, rhythm: nightly, script: inventoryLoad},
 		{user: "k.tanaka", app: dbeaver, db: "inventory", hosts: []string{tanakaHost}, weight: 0.8, rhythm: office, script: inventoryAnalyst},
 	}
 }
@@ -293,6 +293,14 @@ func inventoryETL(b *builder) {
 	b.wait(2*time.Second, 20*time.Second)
 	b.write("INSERT", "INSERT INTO wms.shipments SELECT * FROM "+tbl+" ON CONFLICT DO NOTHING", nil, int64(1000+b.r().IntN(4000)))
 	b.ddl("DROP TABLE", "TABLE", tbl, "DROP TABLE "+tbl)
+}
+
+// inventoryLoad is the ETL's incremental load; the staging table and its
+// DROP TABLE come once a night (incidentsInventory).
+func inventoryLoad(b *builder) {
+	b.exec(sub{class: "WRITE", command: "COPY", text: "COPY wms.carrier_events FROM STDIN WITH (FORMAT csv)"})
+	b.wait(2*time.Second, 20*time.Second)
+	b.write("UPDATE", "UPDATE wms.shipments s SET status = e.status FROM wms.carrier_events e WHERE e.order_ref = s.order_ref AND e.seen_at >= $1", []string{"2026-11-22"}, int64(100+b.r().IntN(900)))
 }
 
 func inventoryAnalyst(b *builder) {
