@@ -150,7 +150,8 @@ type SourceCoverage struct {
 }
 
 // ObjectGap is a span covered by no object of a source (the union of each
-// object's first..last event time), longer than GapsOptions.ObjectGap.
+// object's first..last event or heartbeat time), longer than
+// GapsOptions.ObjectGap, in which the other source recorded activity.
 type ObjectGap struct {
 	Source string    `json:"source"`
 	Start  time.Time `json:"start"`
@@ -446,7 +447,15 @@ span AS (
 		UNION ALL SELECT cluster, log_time FROM points
 	) GROUP BY cluster
 ),
-instances AS (SELECT DISTINCT cluster, instance FROM points),
+-- Instances come from all time, so one silent for the whole range still
+-- shows a gap over it.
+instances AS (
+	SELECT DISTINCT cluster, instance FROM heartbeats
+	WHERE instance IS NOT NULL AND cluster IS NOT NULL AND ($1 = '' OR cluster = $1)
+	UNION
+	SELECT DISTINCT cluster, instance FROM events
+	WHERE source = 'das' AND instance IS NOT NULL AND cluster IS NOT NULL AND ($1 = '' OR cluster = $1)
+),
 timeline AS (
 	SELECT cluster, instance, log_time FROM points
 	UNION ALL SELECT i.cluster, i.instance, s.t_lo FROM instances i JOIN span s USING (cluster)
@@ -504,12 +513,23 @@ objs AS (
 		min(log_time) AS t_lo, max(log_time) AS t_hi
 	FROM pts GROUP BY ALL
 ),
-holes AS (
+spans AS (
 	SELECT cluster, source, prev_hi AS t_start, t_lo AS t_end FROM (
 		SELECT *, max(t_hi) OVER (PARTITION BY cluster, source ORDER BY t_lo, object_id
 			ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev_hi
 		FROM objs)
 	WHERE t_lo - prev_hi > to_microseconds($4)
+),
+-- A span between two objects is only a gap when the other source recorded a
+-- statement in it (rdsadmin housekeeping aside): otherwise it is a quiet
+-- period, which hourly pgAudit files of a sparse cluster have all the time.
+-- The statement must lie over a second inside the span, since pgAudit's
+-- stderr truncates to seconds what DAS stamps in µs.
+holes AS (
+	SELECT DISTINCT h.cluster, h.source, h.t_start, h.t_end FROM spans h
+	JOIN events e ON e.cluster = h.cluster AND e.source <> h.source AND NOT e.internal
+		AND e.statement_id IS NOT NULL AND coalesce(e.class, '') <> 'CONNECT'
+		AND e.log_time > h.t_start + INTERVAL 1 SECOND AND e.log_time < h.t_end - INTERVAL 1 SECOND
 )
 SELECT 'cov', cluster, source, n, t_first, t_last FROM cov
 UNION ALL

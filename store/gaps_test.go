@@ -288,3 +288,24 @@ func TestGapsWindowsAndHeartbeats(t *testing.T) {
 		t.Errorf("series %s", got)
 	}
 }
+
+func TestGapsObjectGaps(t *testing.T) {
+	s, _ := openTemp(t)
+	const S = "6b06c9a3.31ce"
+	// pgAudit: two files, one ending at 0 s, the next starting at 600 s; DAS
+	// recorded a statement at 300 s, so pgAudit has no object where the cluster
+	// was active. A quiet span (no DAS statement) between 600 s and 1200 s is
+	// not reported.
+	writeGapRows(t, s, []model.Event{pg("c1", S, 1, 1, "READ", "SELECT", "", 0)})
+	writeGapRows(t, s, []model.Event{pg("c1", S, 3, 1, "READ", "SELECT", "", 600_000), pg("c1", S, 3, 2, "READ", "SELECT", "", 600_001)})
+	writeGapRows(t, s, []model.Event{pg("c1", S, 4, 1, "READ", "SELECT", "", 1_200_000), pg("c1", S, 4, 2, "READ", "SELECT", "", 1_200_001), pg("c1", S, 4, 3, "READ", "SELECT", "", 1_200_002)})
+	writeGapRows(t, s, []model.Event{das("c1", S, 1, 1, "READ", "SELECT", "", 0), das("c1", S, 2, 1, "READ", "SELECT", "", 300_000),
+		das("c1", S, 3, 1, "READ", "SELECT", "", 600_000), das("c1", S, 3, 2, "READ", "SELECT", "", 600_001), das("c1", S, 4, 1, "READ", "SELECT", "", 1_200_000)})
+	g := gapsOf(t, s, GapsOptions{ObjectGap: time.Minute})["c1"]
+	if len(g.ObjectGaps) != 1 || g.ObjectGaps[0].Source != "pgaudit" || g.ObjectGaps[0].Start != t0 || g.ObjectGaps[0].End != t0.Add(10*time.Minute) {
+		t.Errorf("object gaps %+v", g.ObjectGaps)
+	}
+	if counts(g) != "das=5 pg=6 matched=4 md=2 mp=1" {
+		t.Errorf("%s", counts(g))
+	}
+}
