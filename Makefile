@@ -8,6 +8,8 @@ DATE      ?= $(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS   := -X $(PKG)/internal/version.Version=$(VERSION) -X $(PKG)/internal/version.Commit=$(COMMIT) -X $(PKG)/internal/version.Date=$(DATE)
 FUZZTIME  ?= 20s
 GOLANGCI  ?= $(shell command -v golangci-lint 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/golangci-lint)
+GORELEASER_VERSION := v2.15.1
+GORELEASER ?= $(shell command -v goreleaser 2>/dev/null || echo $(shell $(GO) env GOPATH)/bin/goreleaser)
 export CGO_ENABLED = 1
 
 .PHONY: all build test lint bench fuzz demo release-check clean
@@ -41,9 +43,11 @@ fuzz:
 demo: build
 	./$(BIN) demo
 
+# goreleaser config check and a snapshot build for this machine's target.
 release-check:
-	goreleaser check
-	goreleaser build --snapshot --clean --single-target
+	@test -x $(GORELEASER) || GOFLAGS= $(GO) install github.com/goreleaser/goreleaser/v2@$(GORELEASER_VERSION)
+	$(GORELEASER) check
+	$(GORELEASER) build --snapshot --clean --single-target --id linux-$(shell $(GO) env GOARCH)
 
 clean:
 	rm -rf bin dist

@@ -170,9 +170,7 @@ func Generate(ctx context.Context, opt Options) (*Dataset, error) {
 		if err != nil {
 			return nil, err
 		}
-		for _, f := range files {
-			ds.Objects = append(ds.Objects, f)
-		}
+		ds.Objects = append(ds.Objects, files...)
 		ds.Sources = append(ds.Sources, Source{Name: c.short + "-logs", Kind: "pgaudit", Cluster: c.name,
 			Prefix: c.name + "/logs/", Format: "auto"})
 		if c.mode != "" {
@@ -200,9 +198,7 @@ func Generate(ctx context.Context, opt Options) (*Dataset, error) {
 	}
 	ds.Digest = hex.EncodeToString(h.Sum(nil))
 	ds.Incidents = g.incidents
-	for _, w := range g.lossWindows {
-		ds.LossWindows = append(ds.LossWindows, w)
-	}
+	ds.LossWindows = append(ds.LossWindows, g.lossWindows...)
 	return ds, nil
 }
 

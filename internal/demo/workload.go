@@ -430,11 +430,3 @@ func (b *builder) id5() string { return fmt.Sprint(10000 + b.r().IntN(890000)) }
 func (b *builder) money() string { return fmt.Sprintf("%d.%02d", 5+b.r().IntN(900), b.r().IntN(100)) }
 
 func (b *builder) sku() string { return fmt.Sprintf("SKU-%05d", b.r().IntN(60000)) }
-
-func ints(vs ...int) []string {
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = fmt.Sprint(v)
-	}
-	return out
-}

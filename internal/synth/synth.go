@@ -184,7 +184,7 @@ func padding(r *rand.Rand) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString(fmt.Sprint(r.IntN(1_000_000)))
+			fmt.Fprint(&b, r.IntN(1_000_000))
 		}
 		b.WriteString(")")
 		return b.String()

@@ -285,7 +285,7 @@ func (s *Server) cut(w http.ResponseWriter, r *http.Request, fault Fault) {
 			w.Header()[k] = v
 		}
 		w.WriteHeader(rec.Code)
-		w.Write(body)
+		_, _ = w.Write(body)
 		return
 	}
 	conn, buf, err := w.(http.Hijacker).Hijack()
@@ -299,13 +299,14 @@ func (s *Server) cut(w http.ResponseWriter, r *http.Request, fault Fault) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Connection", "close")
 	fmt.Fprintf(buf, "HTTP/1.1 %d %s\r\n", rec.Code, http.StatusText(rec.Code))
-	h.Write(buf)
-	buf.WriteString("\r\n")
-	buf.Write(body[:len(body)/2])
-	buf.Flush()
+	// Write errors do not matter: the client is about to see a broken body anyway.
+	_ = h.Write(buf)
+	_, _ = buf.WriteString("\r\n")
+	_, _ = buf.Write(body[:len(body)/2])
+	_ = buf.Flush()
 	if tcp, ok := conn.(*net.TCPConn); ok && fault == Reset {
 		// Linger 0 makes Close send RST instead of FIN.
-		tcp.SetLinger(0)
+		_ = tcp.SetLinger(0)
 	}
 }
 
