@@ -62,17 +62,16 @@ type idState struct {
 // ObjectTx writes one object's rows inside one transaction: Commit makes all of
 // them and the objects row visible at once; Rollback (or a crash) leaves nothing.
 type ObjectTx struct {
-	s       *Store
-	ctx     context.Context
-	conn    *sql.Conn
-	meta    ObjectMeta
-	id      int64
-	done    bool
-	apps    map[string]*duckdb.Appender
-	counts  ObjectRecord
-	reason  string
-	detail  string
-	pending int
+	s      *Store
+	ctx    context.Context
+	conn   *sql.Conn
+	meta   ObjectMeta
+	id     int64
+	done   bool
+	apps   map[string]*duckdb.Appender
+	counts ObjectRecord
+	reason string
+	detail string
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
