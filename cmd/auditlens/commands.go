@@ -7,6 +7,11 @@ func (a *app) addCommands(root *cobra.Command) {
 	root.AddCommand(
 		a.syncCommand(),
 		a.ingestCommand(),
+		a.gapsCommand(),
+		a.findingsCommand(),
+		a.exportCommand(),
+		a.verifyExportCommand(),
 		a.verifyCommand(),
+		a.demoCommand(),
 	)
 }
