@@ -430,8 +430,12 @@ ORDER BY c.cluster`
 func (s *Store) gapHeartbeats(ctx context.Context, opt GapsOptions, idx map[string]*ClusterGaps) error {
 	limit := opt.HeartbeatInterval * time.Duration(opt.HeartbeatFactor)
 	klo, khi := rangeOf(opt.Since, opt.Until)
+	// Points are reduced to the first and last of each bucket as wide as the
+	// gap limit: a gap longer than the limit crosses a bucket boundary, and its
+	// ends are a bucket's last point and a later bucket's first, so every gap
+	// survives exactly while a million events become a few points per bucket.
 	q := `WITH
-points AS (
+raw AS (
 	SELECT cluster, instance, log_time FROM events
 	WHERE source = 'das' AND instance IS NOT NULL AND cluster IS NOT NULL
 		AND ($1 = '' OR cluster = $1) AND log_time >= $2 AND log_time < $3
@@ -440,11 +444,20 @@ points AS (
 	WHERE instance IS NOT NULL AND cluster IS NOT NULL
 		AND ($1 = '' OR cluster = $1) AND log_time >= $2 AND log_time < $3
 ),
+buckets AS (
+	SELECT cluster, instance, min(log_time) AS t_lo, max(log_time) AS t_hi
+	FROM raw GROUP BY cluster, instance, epoch_us(log_time) // $4
+),
+points AS (
+	SELECT cluster, instance, t_lo AS log_time FROM buckets
+	UNION ALL SELECT cluster, instance, t_hi FROM buckets
+),
 span AS (
-	SELECT cluster, min(t) AS t_lo, max(t) AS t_hi FROM (
-		SELECT cluster, log_time AS t FROM events
+	SELECT cluster, min(t_lo) AS t_lo, max(t_hi) AS t_hi FROM (
+		SELECT cluster, min(log_time) AS t_lo, max(log_time) AS t_hi FROM events
 		WHERE cluster IS NOT NULL AND ($1 = '' OR cluster = $1) AND log_time >= $2 AND log_time < $3
-		UNION ALL SELECT cluster, log_time FROM points
+		GROUP BY cluster
+		UNION ALL SELECT cluster, t_lo, t_hi FROM buckets
 	) GROUP BY cluster
 ),
 -- Instances come from all time, so one silent for the whole range still
