@@ -9,6 +9,7 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/store"
+	rules "github.com/auditlens/auditlens/store/findings"
 	"github.com/auditlens/auditlens/tui/internal/casefixture"
 )
 
@@ -16,10 +17,20 @@ const fixtureRows = 500
 
 func fixedNow() time.Time { return casefixture.T0().Add(3 * time.Hour) }
 
-// newModel opens the explorer on s at 120×40 without colors, in UTC.
+// noFindings is a rules engine that finds nothing, for tests of other pages:
+// the case fixture's DROP TABLEs would open the findings page first.
+type noFindings struct{}
+
+func (noFindings) Findings(context.Context) ([]rules.Finding, []rules.RuleError, error) {
+	return nil, nil, nil
+}
+
+// newModel opens the explorer on s at 120×40 without colors, in UTC, with no
+// findings unless mod sets a rules engine (Options.Findings = nil runs the
+// built-in rules).
 func newModel(t *testing.T, s *store.Store, mod func(*Options)) Model {
 	t.Helper()
-	opts := Options{Store: s, UTC: true, NoColor: true, Now: fixedNow, Author: "tester"}
+	opts := Options{Store: s, UTC: true, NoColor: true, Now: fixedNow, Author: "tester", Findings: noFindings{}}
 	if mod != nil {
 		mod(&opts)
 	}
@@ -96,6 +107,12 @@ func keyMsg(k string) tea.KeyPressMsg {
 		return tea.KeyPressMsg{Code: tea.KeyEnd}
 	case "home":
 		return tea.KeyPressMsg{Code: tea.KeyHome}
+	case "left":
+		return tea.KeyPressMsg{Code: tea.KeyLeft}
+	case "right":
+		return tea.KeyPressMsg{Code: tea.KeyRight}
+	case "ctrl+u":
+		return tea.KeyPressMsg{Code: 'u', Mod: tea.ModCtrl}
 	case "backspace":
 		return tea.KeyPressMsg{Code: tea.KeyBackspace}
 	}

@@ -12,11 +12,15 @@ import (
 	tea "charm.land/bubbletea/v2"
 
 	"github.com/auditlens/auditlens/store"
+	rules "github.com/auditlens/auditlens/store/findings"
 	"github.com/auditlens/auditlens/tui/common"
 	"github.com/auditlens/auditlens/tui/detail"
 	"github.com/auditlens/auditlens/tui/events"
+	"github.com/auditlens/auditlens/tui/exportform"
 	"github.com/auditlens/auditlens/tui/facets"
 	"github.com/auditlens/auditlens/tui/filterbar"
+	"github.com/auditlens/auditlens/tui/findings"
+	"github.com/auditlens/auditlens/tui/gaps"
 	"github.com/auditlens/auditlens/tui/keys"
 	"github.com/auditlens/auditlens/tui/prompt"
 	"github.com/auditlens/auditlens/tui/sanitize"
@@ -32,11 +36,13 @@ const (
 	pageEvents page = iota
 	pageSessions
 	pageSources
+	pageGaps
+	pageFindings
 	pageStart // the case file has no events yet
 )
 
 func (p page) String() string {
-	return [...]string{"events", "sessions", "sources", "start"}[p]
+	return [...]string{"events", "sessions", "sources", "gaps", "findings", "start"}[p]
 }
 
 type focus int
@@ -60,15 +66,14 @@ type noteSavedMsg struct {
 	err     error
 }
 
-type exportDoneMsg struct {
-	summary string
-	err     error
-}
-
-// drill remembers what a session drill-down replaced, so esc restores it.
+// drill remembers what a drill-down into the events view (a session, a
+// finding, a gap window) replaced, so esc restores it and returns to the page
+// it came from.
 type drill struct {
 	filter store.Filter
 	text   string
+	from   page
+	label  string // what the status line says is shown, e.g. "session"
 }
 
 // Model is the root model: it routes messages and owns layout; each component
@@ -98,6 +103,11 @@ type Model struct {
 	timeline timeline.Model
 	sessions sessions.Model
 	sources  sources.Model
+	gaps     gaps.Model
+	findings findings.Model
+
+	formOpen bool
+	form     exportform.Model
 
 	paletteOpen bool
 	palette     prompt.Input
@@ -108,6 +118,12 @@ type Model struct {
 	statusErr bool
 	syncing   bool
 	syncText  string
+	exporting bool
+	exportTxt string
+
+	// moved is set by the user's first key or click: findings that arrive
+	// after it never take the screen away.
+	moved bool
 
 	// initCmd holds the first queries, started in New: Init has a value
 	// receiver, so state it changed would be lost.
@@ -136,6 +152,10 @@ func New(ctx context.Context, opts Options) (Model, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	runner := opts.Findings
+	if runner == nil && opts.Store != nil {
+		runner = findings.FromStore(opts.Store, opts.RulesFile)
+	}
 	bar := filterbar.New()
 	bar.Now = opts.Now
 	m := Model{
@@ -154,14 +174,16 @@ func New(ctx context.Context, opts Options) (Model, error) {
 		timeline: timeline.New(ctx, data),
 		sessions: sessions.New(ctx, data),
 		sources:  sources.New(ctx, lister),
+		gaps:     gaps.New(ctx, data),
+		findings: findings.New(ctx, runner),
 	}
 	m.resize()
-	m.initCmd = tea.Batch(tea.RequestBackgroundColor, m.loadInfo(), m.applyFilter())
+	m.initCmd = tea.Batch(tea.RequestBackgroundColor, m.loadInfo(), m.applyFilter(), m.findings.Load())
 	return m, nil
 }
 
 // Init asks for the background color (for the theme) and starts the first
-// queries.
+// queries and the findings rules.
 func (m Model) Init() tea.Cmd { return m.initCmd }
 
 func (m Model) loadInfo() tea.Cmd {
@@ -223,6 +245,8 @@ func (m *Model) resize() {
 	m.timeline.SetWidth(m.width)
 	m.sessions.SetSize(m.width, l.bodyH)
 	m.sources.SetSize(m.width, l.bodyH)
+	m.gaps.SetSize(m.width, l.bodyH)
+	m.findings.SetSize(m.width, l.bodyH)
 }
 
 type layout struct {
@@ -252,8 +276,12 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 	case tea.WindowSizeMsg:
 		m.width, m.height = msg.Width, msg.Height
 		m.resize()
-		// The histogram's bar count depends on the width.
+		// The histogram's bar count depends on the width, and so do the
+		// gap strips' buckets.
 		cmds = append(cmds, m.timeline.Load(m.filter))
+		if m.page == pageGaps && m.gaps.Stale() {
+			cmds = append(cmds, m.gaps.Load())
+		}
 	case tea.BackgroundColorMsg:
 		m.c.Theme = theme.New(msg.IsDark(), m.opts.NoColor)
 	case caseInfoMsg:
@@ -264,11 +292,40 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 			m.page = pageEvents
 		}
 	case tea.KeyPressMsg:
+		m.moved = true
 		cmds = append(cmds, m.handleKey(msg))
 	case tea.MouseWheelMsg:
+		m.moved = true
 		cmds = append(cmds, m.handleWheel(msg))
 	case tea.MouseClickMsg:
+		m.moved = true
 		cmds = append(cmds, m.handleClick(msg))
+	case findings.LoadedMsg:
+		var cmd tea.Cmd
+		m.findings, cmd = m.findings.Update(m.c, msg)
+		cmds = append(cmds, cmd)
+		cmds = append(cmds, m.findingsArrived(msg))
+	case findings.OpenMsg:
+		f := msg.Finding
+		label := fmt.Sprintf("findings filter: %s, %d events", f.RuleID, len(f.EventIDs))
+		cmds = append(cmds, m.drillInto(f.Filter(), label))
+	case gaps.OpenMsg:
+		cmds = append(cmds, m.openGap(msg))
+	case exportform.SubmitMsg:
+		m.formOpen = false
+		cmds = append(cmds, m.startExport(msg))
+	case exportform.CancelMsg:
+		m.formOpen = false
+	case exportform.ProgressMsg:
+		m.exportTxt = exportform.Describe(msg)
+		cmds = append(cmds, exportform.Next(msg))
+	case exportform.DoneMsg:
+		m.exporting, m.exportTxt = false, ""
+		if msg.Err != nil {
+			m.flash("export failed: "+userError(msg.Err), true)
+		} else {
+			m.flash(sanitize.LineOf(msg.Summary), false)
+		}
 	case filterbar.ChangedMsg:
 		cmds = append(cmds, m.setFilterFromBar(msg))
 	case facets.ToggleMsg:
@@ -294,12 +351,6 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		} else {
 			m.flash(fmt.Sprintf("note saved on event %d", msg.eventID), false)
 		}
-	case exportDoneMsg:
-		if msg.err != nil {
-			m.flash("export failed: "+userError(msg.err), true)
-		} else {
-			m.flash(sanitize.LineOf(msg.summary), false)
-		}
 	default:
 		// Background results: each component takes the message types it owns
 		// and ignores the rest.
@@ -316,6 +367,8 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.sessions, cmd = m.sessions.Update(m.c, msg)
 		cmds = append(cmds, cmd)
 		m.sources, cmd = m.sources.Update(m.c, msg)
+		cmds = append(cmds, cmd)
+		m.gaps, cmd = m.gaps.Update(m.c, msg)
 		cmds = append(cmds, cmd)
 	}
 	// The detail pane follows the table's cursor.
@@ -335,6 +388,11 @@ func (m *Model) flash(s string, isErr bool) { m.status, m.statusErr = s, isErr }
 func (m *Model) setFilterFromBar(msg filterbar.ChangedMsg) tea.Cmd {
 	f := msg.Filter
 	f.IncludeInternal = m.filter.IncludeInternal
+	// The filter line cannot spell event ids: typing narrows within a finding
+	// or gap window until esc leaves it.
+	if m.drill != nil {
+		f.EventIDs = m.filter.EventIDs
+	}
 	m.filter = f
 	return m.applyFilter()
 }
@@ -346,6 +404,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 	}
 	m.status = ""
 	switch {
+	case m.formOpen:
+		var cmd tea.Cmd
+		m.form, cmd = m.form.Update(m.c, msg)
+		return cmd
 	case m.noteOpen:
 		return m.noteKey(msg)
 	case m.paletteOpen:
@@ -382,6 +444,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return m.showPage(pageSessions)
 	case key.Matches(msg, k.Sources):
 		return m.showPage(pageSources)
+	case key.Matches(msg, k.Gaps):
+		return m.showPage(pageGaps)
+	case key.Matches(msg, k.Findings):
+		return m.showPage(pageFindings)
 	}
 	switch m.page {
 	case pageSessions:
@@ -397,6 +463,20 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 			return m.sources.Load()
 		}
 		m.sources, cmd = m.sources.Update(m.c, msg)
+		return cmd
+	case pageGaps:
+		var cmd tea.Cmd
+		if key.Matches(msg, k.Refresh) {
+			return m.gaps.Load()
+		}
+		m.gaps, cmd = m.gaps.Update(m.c, msg)
+		return cmd
+	case pageFindings:
+		var cmd tea.Cmd
+		if key.Matches(msg, k.Refresh) {
+			return m.findings.Load()
+		}
+		m.findings, cmd = m.findings.Update(m.c, msg)
 		return cmd
 	case pageStart:
 		if key.Matches(msg, k.Refresh) {
@@ -505,7 +585,7 @@ func (m *Model) goBack() tea.Cmd {
 		m.drill = nil
 		m.filter = d.filter
 		m.bar.SetText(d.text)
-		m.page = pageSessions
+		m.page = d.from
 		m.back = nil
 		return m.applyFilter()
 	case len(m.back) > 0:
@@ -530,20 +610,69 @@ func (m *Model) showPage(p page) tea.Cmd {
 		return m.sessions.Load(m.filter)
 	case pageSources:
 		return m.sources.Load()
+	case pageGaps:
+		if !m.gaps.Loaded() || m.gaps.Stale() {
+			return m.gaps.Load()
+		}
+	case pageFindings:
+		if !m.findings.Loaded() && !m.findings.Loading() {
+			return m.findings.Load()
+		}
 	}
 	return nil
 }
 
+// findingsArrived opens the findings page when the start-up run found
+// something of severity high or above and the user has not moved yet.
+func (m *Model) findingsArrived(msg findings.LoadedMsg) tea.Cmd {
+	if m.moved || msg.Err != nil || !rules.Highest(msg.Findings).AtLeast(rules.High) {
+		return nil
+	}
+	if m.page != pageEvents || m.drill != nil || m.showHelp || m.paletteOpen || m.bar.Focused() {
+		return nil
+	}
+	m.moved = true // only once
+	return m.showPage(pageFindings)
+}
+
 func (m *Model) openSession(o sessions.OpenMsg) tea.Cmd {
-	m.drill = &drill{filter: m.filter, text: m.bar.Text()}
-	m.page = pageEvents
-	m.back = nil
 	f := store.Filter{Sessions: []string{o.SessionID}, IncludeInternal: true}
 	if o.Cluster != "" {
 		f.Clusters = []string{o.Cluster}
 	}
+	return m.drillInto(f, "session")
+}
+
+// openGap lists the records the other source has in a loss window.
+func (m *Model) openGap(o gaps.OpenMsg) tea.Cmd {
+	if o.Err != nil {
+		m.flash("gap records: "+userError(o.Err), true)
+		return nil
+	}
+	if len(o.EventIDs) == 0 {
+		m.flash("no records in this window any more (reload with r)", true)
+		return nil
+	}
+	label := fmt.Sprintf("gap window %s %s: %d records", o.Cluster, m.c.FormatTime(o.Window.Start)[11:], len(o.EventIDs))
+	return m.drillInto(store.Filter{EventIDs: o.EventIDs, IncludeInternal: true}, label)
+}
+
+// drillInto shows the events under f in the events view, remembering the page
+// and filter it came from for esc. f shows internal users: the drill-down
+// chose these events.
+func (m *Model) drillInto(f store.Filter, label string) tea.Cmd {
+	from, prev := m.page, m.drill
+	m.drill = &drill{filter: m.filter, text: m.bar.Text(), from: from, label: label}
+	if prev != nil && from == pageEvents {
+		// A drill from a drill returns to where the first one came from.
+		m.drill.filter, m.drill.text, m.drill.from = prev.filter, prev.text, prev.from
+	}
+	m.page = pageEvents
+	m.back = nil
+	m.focus = focusTable
 	m.filter = f
 	m.bar.SetText(filterbar.Format(f, m.c.Location()))
+	m.resize()
 	return m.applyFilter()
 }
 
@@ -572,21 +701,39 @@ func (m *Model) startSync(source string) tea.Cmd {
 	return nil
 }
 
+// export opens the export form on the events view.
 func (m *Model) export() tea.Cmd {
-	if m.opts.Exporter == nil {
+	switch {
+	case m.opts.Exporter == nil:
 		m.flash("export is not available in this build yet", true)
 		return nil
+	case m.exporting:
+		m.flash("an export is already running", true)
+		return nil
 	}
-	req := ExportRequest{Filter: m.filter}
+	var cmd tea.Cmd
+	if m.page != pageEvents {
+		cmd = m.showPage(pageEvents)
+	}
+	m.focus = focusTable
+	m.resize()
+	m.form = exportform.New(m.opts.Now())
+	m.formOpen = true
+	return cmd
+}
+
+// startExport runs the export the form asked for, with the view's filter.
+func (m *Model) startExport(v exportform.SubmitMsg) tea.Cmd {
+	req := ExportRequest{Filter: m.filter, FilterText: m.bar.Text(), Format: v.Format, Path: v.Path, Redact: v.Redact}
+	if m.drill != nil {
+		req.FilterText = m.drill.label
+	}
 	if r, ok := m.table.Selected(); ok {
 		req.EventID = r.EventID
 	}
-	m.flash("exporting…", false)
-	ctx, ex := m.ctx, m.opts.Exporter
-	return func() tea.Msg {
-		s, err := ex.Export(ctx, req)
-		return exportDoneMsg{summary: s, err: err}
-	}
+	m.exporting = true
+	m.exportTxt = "exporting to " + sanitize.LineOf(v.Path) + "…"
+	return exportform.Start(m.ctx, m.opts.Exporter, req)
 }
 
 func (m *Model) noteKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -621,6 +768,12 @@ func (m *Model) handleWheel(msg tea.MouseWheelMsg) tea.Cmd {
 	case pageSessions:
 		m.sessions, cmd = m.sessions.Update(m.c, msg)
 		return cmd
+	case pageGaps:
+		m.gaps, cmd = m.gaps.Update(m.c, msg)
+		return cmd
+	case pageFindings:
+		m.findings, cmd = m.findings.Update(m.c, msg)
+		return cmd
 	case pageEvents:
 		l := m.layout()
 		if msg.Y >= l.bodyTop+l.tableH {
@@ -640,6 +793,8 @@ func (m *Model) handleClick(msg tea.MouseClickMsg) tea.Cmd {
 	switch m.page {
 	case pageSessions:
 		m.sessions.Click(msg.Y - l.bodyTop)
+	case pageGaps:
+		m.gaps.Click(msg.Y - l.bodyTop)
 	case pageEvents:
 		if m.showFacets && msg.X < facets.Width {
 			return nil

@@ -10,7 +10,7 @@ import (
 
 // paletteCommands are the `:` commands; tab completes them.
 func paletteCommands() []string {
-	return []string{"events", "sessions", "sources", "utc", "local", "internal", "facets", "export", "filter ", "help", "quit", "sync"}
+	return []string{"events", "sessions", "sources", "gaps", "findings", "utc", "local", "internal", "facets", "export", "filter ", "help", "quit", "sync"}
 }
 
 func (m *Model) paletteKey(msg tea.KeyPressMsg) tea.Cmd {
@@ -44,6 +44,10 @@ func (m *Model) runCommand(line string) tea.Cmd {
 		return m.showPage(pageSessions)
 	case "sources":
 		return m.showPage(pageSources)
+	case "gaps":
+		return m.showPage(pageGaps)
+	case "findings":
+		return m.showPage(pageFindings)
 	case "utc":
 		if !m.c.UTC {
 			return m.toggleZone()
@@ -74,7 +78,7 @@ func (m *Model) runCommand(line string) tea.Cmd {
 	case "quit", "q":
 		return tea.Quit
 	default:
-		m.flash("unknown command :"+name+" (try :sessions, :sources, :events, :utc, :quit)", true)
+		m.flash("unknown command :"+name+" (try :sessions, :sources, :gaps, :findings, :events, :utc, :quit)", true)
 	}
 	return nil
 }

@@ -54,7 +54,7 @@ func waitModel(t *testing.T, tm *teatest.TestModel, what string, check func(Mode
 // open, free text, facet filter, detail, session drill-down, help, quit.
 func TestProgramFlows(t *testing.T) {
 	s := casefixture.Build(t, fixtureRows)
-	m, err := New(t.Context(), Options{Store: s, UTC: true, NoColor: true, Now: fixedNow})
+	m, err := New(t.Context(), Options{Store: s, UTC: true, NoColor: true, Now: fixedNow, Findings: noFindings{}})
 	if err != nil {
 		t.Fatal(err)
 	}

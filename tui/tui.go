@@ -1,7 +1,7 @@
 // Package tui is the explorer: the root Bubble Tea model that routes messages
 // to the components (events table, detail pane, filter bar, facets, timeline,
-// sessions, sources, help) and owns the layout, plus Run, the entry point the
-// command layer calls.
+// sessions, sources, gaps, findings, export form, help) and owns the layout,
+// plus Run, the entry point the command layer calls.
 //
 // tui reads the case file only through the small interfaces its components
 // define (Data, satisfied by *store.Store); sync and export are reached through
@@ -21,7 +21,10 @@ import (
 	"github.com/auditlens/auditlens/store"
 	"github.com/auditlens/auditlens/tui/detail"
 	"github.com/auditlens/auditlens/tui/events"
+	"github.com/auditlens/auditlens/tui/exportform"
 	"github.com/auditlens/auditlens/tui/facets"
+	"github.com/auditlens/auditlens/tui/findings"
+	"github.com/auditlens/auditlens/tui/gaps"
 	"github.com/auditlens/auditlens/tui/sessions"
 	"github.com/auditlens/auditlens/tui/sources"
 	"github.com/auditlens/auditlens/tui/timeline"
@@ -35,6 +38,7 @@ type Data interface {
 	facets.Counter
 	timeline.Histogrammer
 	sessions.Lister
+	gaps.Source
 	AddNote(ctx context.Context, eventID int64, kind, text, author string) (int64, error)
 }
 
@@ -52,19 +56,18 @@ type SourceStatus = sources.Status
 // SourceLister feeds the sources page; see sources.Lister.
 type SourceLister = sources.Lister
 
-// ExportRequest says what the user asked to export: the events under Filter,
-// with EventID the row under the cursor (0 when none).
-type ExportRequest struct {
-	Filter  store.Filter
-	EventID int64
-}
+// ExportRequest says what the user asked to export from the export form: the
+// events under Filter (FilterText as typed), the format, path and redaction;
+// see exportform.Request.
+type ExportRequest = exportform.Request
 
-// Exporter writes the current view for auditors. It returns a one-line summary
-// for the status line (for example the files written). The export command
-// implements it; the explorer says "not available" when it is nil.
-type Exporter interface {
-	Export(ctx context.Context, req ExportRequest) (summary string, err error)
-}
+// Exporter writes the current view for auditors; see exportform.Exporter. The
+// command layer implements it over store/export; the explorer says "not
+// available" when it is nil.
+type Exporter = exportform.Exporter
+
+// FindingsRunner runs the findings rules; see findings.Runner.
+type FindingsRunner = findings.Runner
 
 // Options configure the explorer.
 type Options struct {
@@ -81,6 +84,11 @@ type Options struct {
 	Syncer Syncer
 	// Exporter, when set, backs the export key.
 	Exporter Exporter
+	// Findings runs the rules for the findings page; nil runs the built-in
+	// rules (merged with RulesFile) on Store.
+	Findings FindingsRunner
+	// RulesFile is a user's findings rules file ("" = built-in rules only).
+	RulesFile string
 	// Path is the case file's path, for the header.
 	Path string
 	// UTC shows times in UTC instead of the local zone.

@@ -292,8 +292,9 @@ func (f *fakeSyncer) Sync(ctx context.Context, source string, progress func(sour
 
 type fakeExporter struct{ req ExportRequest }
 
-func (f *fakeExporter) Export(ctx context.Context, req ExportRequest) (string, error) {
+func (f *fakeExporter) Export(ctx context.Context, req ExportRequest, progress func(done, total int64)) (string, error) {
 	f.req = req
+	progress(1, 2)
 	return "wrote export.csv", nil
 }
 
@@ -325,8 +326,9 @@ func TestSyncAndExportHooks(t *testing.T) {
 	}
 	m = press(t, m, "1", "/")
 	m = typeText(t, m, "user:etl")
-	m = press(t, m, "enter", "e")
-	if !slices.Equal(exporter.req.Filter.Users, []string{"etl"}) || exporter.req.EventID == 0 || m.status != "wrote export.csv" {
+	m = press(t, m, "enter", "e", "enter")
+	if !slices.Equal(exporter.req.Filter.Users, []string{"etl"}) || exporter.req.EventID == 0 || m.status != "wrote export.csv" ||
+		exporter.req.FilterText != "user:etl" || exporter.req.Format != "csv" || exporter.req.Redact != "params" {
 		t.Fatalf("export: %+v status %q", exporter.req, m.status)
 	}
 }

@@ -40,6 +40,10 @@ func (m Model) render() string {
 		body = m.sessions.View(m.c)
 	case m.page == pageSources:
 		body = m.sources.View(m.c, m.syncing)
+	case m.page == pageGaps:
+		body = m.gaps.View(m.c)
+	case m.page == pageFindings:
+		body = m.findings.View(m.c)
 	default:
 		table := m.table.View(m.c)
 		if m.showFacets {
@@ -47,7 +51,11 @@ func (m Model) render() string {
 				m.facets.View(m.c, m.filter, m.focus == focusFacets), " ", table)
 			table = common.Block(table, m.width, l.tableH)
 		}
-		body = table + "\n" + m.detail.View(m.c, m.focus == focusDetail)
+		lower := m.detail.View(m.c, m.focus == focusDetail)
+		if m.formOpen {
+			lower = common.Block(m.form.View(m.c, m.width, m.bar.Text()), m.width, l.detailH)
+		}
+		body = table + "\n" + lower
 	}
 	return strings.Join([]string{
 		m.header(),
@@ -106,14 +114,22 @@ func (m Model) statusLine() string {
 		}
 		left = append(left, "events", pos)
 		if m.drill != nil {
-			left = append(left, "session (esc back)")
+			hint := " (esc back)"
+			if m.drill.from == pageFindings {
+				hint = " (esc clears)"
+			}
+			left = append(left, sanitize.LineOf(m.drill.label)+hint)
 		}
 	case pageSessions:
 		left = append(left, "sessions", fmt.Sprintf("%d of %d", min(m.sessions.Cursor(), m.sessions.Len()), m.sessions.Len()))
+	case pageFindings:
+		left = append(left, "findings", fmt.Sprintf("%d findings", m.findings.Len()))
+	case pageGaps:
+		left = append(left, "gaps", fmt.Sprintf("%d loss windows", m.gaps.Windows()))
 	default:
 		left = append(left, m.page.String())
 	}
-	if !m.filter.IsZero() {
+	if !m.filter.IsZero() && m.drill == nil {
 		left = append(left, "filtered")
 	}
 	if !m.filter.IncludeInternal {
@@ -124,6 +140,9 @@ func (m Model) statusLine() string {
 		left = append(left, m.syncText)
 	} else {
 		left = append(left, "sync idle")
+	}
+	if m.exporting {
+		left = append(left, m.exportTxt)
 	}
 	line := strings.Join(left, " │ ")
 	if m.status != "" {

@@ -16,7 +16,8 @@ import (
 func commandHelp() [][2]string {
 	return [][2]string{
 		{":events", "events table"}, {":sessions", "sessions page"}, {":sources", "sources page"},
-		{":utc / :local", "time zone"}, {":internal", "show/hide internal users"}, {":export", "export the view"},
+		{":gaps", "capture gaps page"}, {":findings", "findings page"},
+		{":utc / :local", "time zone"}, {":internal", "show/hide internal users"}, {":export", "export form"},
 		{":filter EXPR", "set the filter"}, {":help", "this page"}, {":quit", "quit"},
 	}
 }

@@ -15,7 +15,9 @@ type KeyMap struct {
 	ZoomIn, ZoomOut, Refresh              key.Binding
 	TimeZone, Copy, Note, Export          key.Binding
 	Events, Sessions, Sources, Sync       key.Binding
+	Gaps, Findings                        key.Binding
 	Complete, Accept                      key.Binding
+	NextField, PrevField, Choice          key.Binding
 }
 
 // Default is the k9s/lnav-like key map users already know.
@@ -30,7 +32,7 @@ func Default() KeyMap {
 		PageDown: b("pgdn/ctrl+f", "page down", "pgdown", "ctrl+f"),
 		Home:     b("home/g", "first row", "home", "g"),
 		End:      b("end/G", "last row", "end", "G"),
-		Open:     b("enter", "open detail / session", "enter"),
+		Open:     b("enter", "open detail / session / finding / gap", "enter"),
 		Back:     b("esc", "back", "esc"),
 		Quit:     b("q", "quit", "q", "ctrl+c"),
 		Help:     b("?", "help", "?"),
@@ -45,13 +47,19 @@ func Default() KeyMap {
 		TimeZone: b("t", "UTC ↔ local time", "t"),
 		Copy:     b("y", "copy statement", "y"),
 		Note:     b("n", "note / bookmark", "n"),
-		Export:   b("e", "export view", "e"),
+		Export:   b("e", "export view (form)", "e"),
 		Events:   b("1", "events", "1"),
 		Sessions: b("2", "sessions", "2"),
 		Sources:  b("3", "sources", "3"),
+		Gaps:     b("4", "capture gaps", "4"),
+		Findings: b("5", "findings", "5"),
 		Sync:     b("s", "sync source", "s"),
 		Complete: b("tab", "complete", "tab"),
 		Accept:   b("enter", "apply", "enter"),
+		// Form keys (the export form).
+		NextField: b("tab/↓", "next field", "tab", "down"),
+		PrevField: b("shift+tab/↑", "previous field", "shift+tab", "up"),
+		Choice:    b("←/→/space", "change choice", "left", "right", "space"),
 	}
 }
 
@@ -67,6 +75,7 @@ func (k KeyMap) Groups() []Group {
 		{"Move", []key.Binding{k.Up, k.Down, k.PageUp, k.PageDown, k.Home, k.End}},
 		{"Explore", []key.Binding{k.Open, k.Back, k.Filter, k.Facets, k.Toggle, k.Internal, k.ZoomIn, k.ZoomOut, k.Refresh}},
 		{"Act", []key.Binding{k.Copy, k.Note, k.Export, k.TimeZone, k.Sync}},
-		{"Go", []key.Binding{k.Events, k.Sessions, k.Sources, k.Palette, k.Help, k.Quit}},
+		{"Go", []key.Binding{k.Events, k.Sessions, k.Sources, k.Gaps, k.Findings, k.Palette, k.Help, k.Quit}},
+		{"Export form", []key.Binding{k.NextField, k.PrevField, k.Choice, k.Accept, k.Back}},
 	}
 }
