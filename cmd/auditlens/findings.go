@@ -86,10 +86,22 @@ func (a *app) runFindings(cmd *cobra.Command, f findingsFlags) error {
 		}
 		params[strings.TrimSpace(k)] = v
 	}
-	rules, settings, err := findings.Load(expandHome(f.rulesFile))
+	cfg, err := a.loadConfig()
+	if err != nil {
+		return err
+	}
+	rulesFile := f.rulesFile
+	if rulesFile == "" {
+		rulesFile = cfg.Findings.Rules
+	}
+	rules, settings, err := findings.Load(expandHome(rulesFile))
 	if err != nil {
 		return withCode(exitUsage, err)
 	}
+	// The config's findings: settings, then the rules file's settings: over them.
+	fc := cfg.Findings
+	settings = findings.Settings{WorkingHours: fc.WorkingHours, WorkingDays: fc.WorkingDays, TimeZone: fc.TimeZone,
+		SensitiveObjects: fc.SensitiveObjects, BulkRows: fc.BulkRows, Params: fc.Params}.Merge(settings)
 	if f.list {
 		return printRules(a.stdout, rules, f.format)
 	}

@@ -55,6 +55,8 @@ type Config struct {
 	// an encrypted case file (the passphrase itself never goes in this file).
 	// Without it, auditlens asks for the passphrase on the terminal.
 	EncryptionKeyEnv string `yaml:"encryption_key_env"`
+	// Findings configures the findings rules.
+	Findings Findings `yaml:"findings"`
 }
 
 // Source is one entry of sources:.
@@ -161,4 +163,17 @@ func ExpandHome(p string) (string, error) {
 		return p, fmt.Errorf("expand %s: %w", p, err)
 	}
 	return filepath.Join(home, p[1:]), nil
+}
+
+// Findings is the findings: section: a file of user rules and the settings of
+// the built-in rules (see auditlens findings --list).
+type Findings struct {
+	// Rules is a YAML file of user rules (overriding built-ins by id).
+	Rules            string         `yaml:"rules"`
+	WorkingHours     string         `yaml:"working_hours"`
+	WorkingDays      []string       `yaml:"working_days"`
+	TimeZone         string         `yaml:"time_zone"`
+	SensitiveObjects []string       `yaml:"sensitive_objects"`
+	BulkRows         *int64         `yaml:"bulk_rows"`
+	Params           map[string]any `yaml:"params"`
 }

@@ -58,10 +58,10 @@ ok
 ok
 -- unknown-top.yaml --
 db: x.duckdb
-findings:
+alerts:
   - rule: superuser
 -- unknown-top.want --
-config.yaml:2: unknown key "findings"
+config.yaml:2: unknown key "alerts"
 -- unknown-source-key.yaml --
 sources:
   - name: a
