@@ -55,6 +55,8 @@ func translateOpenError(path string, err error) error {
 			le.Holder, le.PID = m[1], m[2]
 		}
 		return le
+	case strings.Contains(msg, "Corrupt database file") || strings.Contains(msg, "checksum"):
+		return fmt.Errorf("case file %s is damaged (%v); restore it from a copy, or re-create it with sync: the sources still hold the evidence: %w", path, err, ErrNotCaseFile)
 	case strings.Contains(msg, "not a valid DuckDB database file"):
 		return fmt.Errorf("%s is not an auditlens case file (not a DuckDB database); pass another --db path: %w", path, ErrNotCaseFile)
 	case strings.Contains(msg, "httpfs") || strings.Contains(msg, "read-only crypto"):

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -115,6 +116,9 @@ func (a *app) runJobs(ctx context.Context, st *store.Store, jobs []ingest.Job, o
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			return withCode(exitError, fmt.Errorf("interrupted: every finished object is committed; run the same command again to complete"))
+		}
+		if m := strings.ToLower(err.Error()); strings.Contains(m, "no space left") || strings.Contains(m, "file too large") || strings.Contains(m, "disk quota") {
+			return fmt.Errorf("the disk is full: free space where the case file is and run the same command again (every finished object is committed, nothing is duplicated): %w", err)
 		}
 		return err
 	}
