@@ -168,24 +168,27 @@ func columnList(n int) string {
 	return strings.Join(cols[:n], ", ")
 }
 
-// padding makes a tail of the statement length distribution (up to ~2 kB),
-// like ORM-generated IN lists and reporting queries.
+// padding makes the tail of the statement length distribution (up to ~2 kB)
+// the way applications do: sort and limit clauses, and reporting queries with
+// joins, CASE expressions and aggregates built by BI tools from templates.
 func padding(r *rand.Rand) string {
 	switch k := r.IntN(100); {
 	case k < 80:
 		return ""
-	case k < 97:
+	case k < 96:
 		return " ORDER BY created_at DESC LIMIT " + fmt.Sprint(10+r.IntN(990))
 	default:
 		var b strings.Builder
-		b.WriteString(" AND customer_id IN (")
-		n := 20 + r.IntN(250)
+		b.WriteString(" AND EXISTS (SELECT 1 FROM sales.customers c JOIN billing.accounts a ON a.customer_id = c.id")
+		n := 2 + r.IntN(12)
 		for i := 0; i < n; i++ {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			fmt.Fprint(&b, r.IntN(1_000_000))
+			fmt.Fprintf(&b, " LEFT JOIN %s t%d ON t%d.account_id = a.id AND t%d.status IN ('open', 'overdue', 'disputed')",
+				tables[(i+r.IntN(3))%len(tables)], i, i, i)
 		}
+		b.WriteString(" WHERE CASE WHEN a.region = 'EU' THEN a.vat_rate ELSE 0 END > 0 AND c.created_at >= now() - INTERVAL '")
+		fmt.Fprint(&b, 1+r.IntN(90))
+		b.WriteString(" days' GROUP BY c.id, a.id HAVING sum(a.balance) > ")
+		fmt.Fprint(&b, r.IntN(100000))
 		b.WriteString(")")
 		return b.String()
 	}
