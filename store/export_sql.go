@@ -2,12 +2,7 @@ package store
 
 import (
 	"context"
-	"database/sql/driver"
 	"errors"
-	"fmt"
-	"io"
-
-	"github.com/duckdb/duckdb-go/v2"
 )
 
 // SQL returns the filter as a WHERE condition over the events table (without
@@ -33,79 +28,5 @@ func (s *Store) QueryReadOnlyTyped(ctx context.Context, q string, fn func(cols [
 	if !s.readOnly {
 		return errors.New("a SQL export needs the case file opened read-only")
 	}
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	// Kept in step with QueryReadOnly: the settings are global to the database
-	// instance and cannot be changed back once the configuration is locked.
-	var locked bool
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('lock_configuration')").Scan(&locked); err != nil {
-		return fmt.Errorf("read settings: %w", err)
-	}
-	if !locked {
-		for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
-			if _, err := conn.ExecContext(ctx, set); err != nil {
-				return fmt.Errorf("%s: %w", set, err)
-			}
-		}
-	}
-	return conn.Raw(func(dc any) error {
-		dconn, ok := dc.(*duckdb.Conn)
-		if !ok {
-			return errors.New("unexpected driver connection")
-		}
-		// Prepare refuses more than one statement, so a second, writing
-		// statement cannot ride along behind a SELECT.
-		st, err := dconn.Prepare(q)
-		if err != nil {
-			return translateQueryError(err)
-		}
-		defer st.Close()
-		stmt, ok := st.(*duckdb.Stmt)
-		if !ok {
-			return errors.New("unexpected driver statement")
-		}
-		typ, err := stmt.StatementType()
-		if err != nil {
-			return translateQueryError(err)
-		}
-		if typ != duckdb.STATEMENT_TYPE_SELECT && typ != duckdb.STATEMENT_TYPE_EXPLAIN {
-			return fmt.Errorf("%w: only SELECT (and EXPLAIN) statements are allowed", ErrWriteRefused)
-		}
-		rows, err := stmt.QueryContext(ctx, nil)
-		if err != nil {
-			return translateQueryError(err)
-		}
-		defer rows.Close()
-		names := rows.Columns()
-		cols := make([]ResultColumn, len(names))
-		typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
-		for i, n := range names {
-			cols[i].Name = n
-			if typed != nil {
-				cols[i].Type = typed.ColumnTypeDatabaseTypeName(i)
-			}
-		}
-		if err := fn(cols, nil); err != nil {
-			return err
-		}
-		vals := make([]driver.Value, len(cols))
-		out := make([]any, len(cols))
-		for {
-			if err := rows.Next(vals); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return translateQueryError(err)
-			}
-			for i, v := range vals {
-				out[i] = v
-			}
-			if err := fn(cols, out); err != nil {
-				return err
-			}
-		}
-	})
+	return s.runGuarded(ctx, q, guard{lock: true, explain: true}, fn)
 }

@@ -2,11 +2,9 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"sort"
 	"strings"
@@ -40,81 +38,8 @@ var ErrUnknownParameter = errors.New("unknown parameter")
 // called with the columns first (row == nil), then once per row; row is
 // reused between calls.
 func (s *Store) QueryNamedReadOnly(ctx context.Context, q string, params map[string]any, fn func(cols []ResultColumn, row []any) error) error {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if s.readOnly {
-		if err := lockSession(ctx, conn); err != nil {
-			return err
-		}
-	}
-	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION READ ONLY"); err != nil {
-		return fmt.Errorf("begin read-only transaction: %w", err)
-	}
-	// Rolled back on a fresh context: the caller's may be cancelled already,
-	// and the connection goes back to the pool.
-	defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") }()
-	return conn.Raw(func(dc any) error {
-		dconn, ok := dc.(*duckdb.Conn)
-		if !ok {
-			return errors.New("unexpected driver connection")
-		}
-		st, err := dconn.Prepare(q)
-		if err != nil {
-			return translateQueryError(err)
-		}
-		defer st.Close()
-		stmt, ok := st.(*duckdb.Stmt)
-		if !ok {
-			return errors.New("unexpected driver statement")
-		}
-		typ, err := stmt.StatementType()
-		if err != nil {
-			return translateQueryError(err)
-		}
-		if typ != duckdb.STATEMENT_TYPE_SELECT {
-			return fmt.Errorf("%w: only a SELECT statement is allowed", ErrWriteRefused)
-		}
-		args, err := bindNamed(stmt, params)
-		if err != nil {
-			return err
-		}
-		rows, err := stmt.QueryContext(ctx, args)
-		if err != nil {
-			return translateQueryError(err)
-		}
-		defer rows.Close()
-		names := rows.Columns()
-		cols := make([]ResultColumn, len(names))
-		typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
-		for i, n := range names {
-			cols[i].Name = n
-			if typed != nil {
-				cols[i].Type = typed.ColumnTypeDatabaseTypeName(i)
-			}
-		}
-		if err := fn(cols, nil); err != nil {
-			return err
-		}
-		vals := make([]driver.Value, len(cols))
-		out := make([]any, len(cols))
-		for {
-			if err := rows.Next(vals); err != nil {
-				if errors.Is(err, io.EOF) {
-					return nil
-				}
-				return translateQueryError(err)
-			}
-			for i, v := range vals {
-				out[i] = v
-			}
-			if err := fn(cols, out); err != nil {
-				return err
-			}
-		}
-	})
+	return s.runGuarded(ctx, q, guard{lock: s.readOnly, readOnlyTx: true,
+		bind: func(stmt *duckdb.Stmt) ([]driver.NamedValue, error) { return bindNamed(stmt, params) }}, fn)
 }
 
 // bindNamed returns, in the statement's parameter order, the values of the
@@ -146,24 +71,6 @@ func bindNamed(stmt *duckdb.Stmt, params map[string]any) ([]driver.NamedValue, e
 		return nil, fmt.Errorf("%w %s (known: %s)", ErrUnknownParameter, strings.Join(slices.Compact(slices.Sorted(slices.Values(unknown))), ", "), strings.Join(known, ", "))
 	}
 	return args, nil
-}
-
-// lockSession turns external access off and locks the configuration of the
-// database instance, as QueryReadOnly does; only for read-only case files.
-func lockSession(ctx context.Context, conn *sql.Conn) error {
-	var locked bool
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('lock_configuration')").Scan(&locked); err != nil {
-		return fmt.Errorf("read settings: %w", err)
-	}
-	if locked {
-		return nil
-	}
-	for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
-		if _, err := conn.ExecContext(ctx, set); err != nil {
-			return fmt.Errorf("%s: %w", set, err)
-		}
-	}
-	return nil
 }
 
 // IntervalParam returns d as a value that binds as a DuckDB INTERVAL, for

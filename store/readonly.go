@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -23,31 +24,56 @@ func (s *Store) QueryReadOnly(ctx context.Context, q string, fn func(cols []stri
 	if !s.readOnly {
 		return errors.New("QueryReadOnly needs a case file opened read-only")
 	}
+	var names []string
+	return s.runGuarded(ctx, q, guard{lock: true, explain: true}, func(cols []ResultColumn, row []any) error {
+		if row == nil {
+			names = make([]string, len(cols))
+			for i, c := range cols {
+				names[i] = c.Name
+			}
+		}
+		return fn(names, row)
+	})
+}
+
+// guard says how runGuarded protects the case file from a user's statement.
+type guard struct {
+	lock       bool // lock the session: external access off, configuration locked
+	readOnlyTx bool // run inside a READ ONLY transaction that is rolled back
+	explain    bool // allow EXPLAIN besides SELECT
+	// bind returns the statement's arguments (nil: it takes none).
+	bind func(*duckdb.Stmt) ([]driver.NamedValue, error)
+}
+
+// runGuarded is the one place user-written SQL runs: Prepare refuses more than
+// one statement (so "SELECT 1; DELETE …" cannot smuggle a write past the type
+// check), the statement type is checked before anything runs, and the session
+// is locked as g says. fn gets the columns first (row == nil), then each row;
+// row is reused between calls.
+func (s *Store) runGuarded(ctx context.Context, q string, g guard, fn func(cols []ResultColumn, row []any) error) error {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	// Both settings are global to the database instance and cannot be changed
-	// back once the configuration is locked, so apply them once.
-	var locked bool
-	if err := conn.QueryRowContext(ctx, "SELECT current_setting('lock_configuration')").Scan(&locked); err != nil {
-		return fmt.Errorf("read settings: %w", err)
-	}
-	if !locked {
-		for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
-			if _, err := conn.ExecContext(ctx, set); err != nil {
-				return fmt.Errorf("%s: %w", set, err)
-			}
+	if g.lock {
+		if err := lockSession(ctx, conn); err != nil {
+			return err
 		}
+	}
+	if g.readOnlyTx {
+		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION READ ONLY"); err != nil {
+			return fmt.Errorf("begin read-only transaction: %w", err)
+		}
+		// Rolled back on a fresh context: the caller's may be cancelled already,
+		// and the connection goes back to the pool.
+		defer func() { _, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK") }()
 	}
 	return conn.Raw(func(dc any) error {
 		dconn, ok := dc.(*duckdb.Conn)
 		if !ok {
 			return errors.New("unexpected driver connection")
 		}
-		// Prepare refuses more than one statement, so "SELECT 1; DELETE …" cannot
-		// smuggle a write past the type check below.
 		st, err := dconn.Prepare(q)
 		if err != nil {
 			return translateQueryError(err)
@@ -61,15 +87,34 @@ func (s *Store) QueryReadOnly(ctx context.Context, q string, fn func(cols []stri
 		if err != nil {
 			return translateQueryError(err)
 		}
-		if typ != duckdb.STATEMENT_TYPE_SELECT && typ != duckdb.STATEMENT_TYPE_EXPLAIN {
+		switch {
+		case typ == duckdb.STATEMENT_TYPE_SELECT:
+		case typ == duckdb.STATEMENT_TYPE_EXPLAIN && g.explain:
+		case g.explain:
 			return fmt.Errorf("%w: only SELECT (and EXPLAIN) statements are allowed", ErrWriteRefused)
+		default:
+			return fmt.Errorf("%w: only a SELECT statement is allowed", ErrWriteRefused)
 		}
-		rows, err := stmt.QueryContext(ctx, nil)
+		var args []driver.NamedValue
+		if g.bind != nil {
+			if args, err = g.bind(stmt); err != nil {
+				return err
+			}
+		}
+		rows, err := stmt.QueryContext(ctx, args)
 		if err != nil {
 			return translateQueryError(err)
 		}
 		defer rows.Close()
-		cols := rows.Columns()
+		names := rows.Columns()
+		cols := make([]ResultColumn, len(names))
+		typed, _ := rows.(driver.RowsColumnTypeDatabaseTypeName)
+		for i, n := range names {
+			cols[i].Name = n
+			if typed != nil {
+				cols[i].Type = typed.ColumnTypeDatabaseTypeName(i)
+			}
+		}
 		if err := fn(cols, nil); err != nil {
 			return err
 		}
@@ -90,6 +135,25 @@ func (s *Store) QueryReadOnly(ctx context.Context, q string, fn func(cols []stri
 			}
 		}
 	})
+}
+
+// lockSession turns external access off and locks the configuration. Both
+// settings are global to the database instance and cannot be changed back
+// once the configuration is locked, so they are applied once.
+func lockSession(ctx context.Context, conn *sql.Conn) error {
+	var locked bool
+	if err := conn.QueryRowContext(ctx, "SELECT current_setting('lock_configuration')").Scan(&locked); err != nil {
+		return fmt.Errorf("read settings: %w", err)
+	}
+	if locked {
+		return nil
+	}
+	for _, set := range []string{"SET enable_external_access = false", "SET lock_configuration = true"} {
+		if _, err := conn.ExecContext(ctx, set); err != nil {
+			return fmt.Errorf("%s: %w", set, err)
+		}
+	}
+	return nil
 }
 
 func translateQueryError(err error) error {
