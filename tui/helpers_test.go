@@ -40,6 +40,7 @@ func newModel(t *testing.T, s *store.Store, mod func(*Options)) Model {
 	}
 	// The debounce is exercised by its own test; elsewhere it only slows typing.
 	m.bar.Delay = time.Millisecond
+	m.detail.Delay = 0
 	return settle(t, m, tea.Batch(m.Init(), func() tea.Msg { return tea.WindowSizeMsg{Width: 120, Height: 40} }))
 }
 

@@ -128,6 +128,14 @@ type Model struct {
 	// initCmd holds the first queries, started in New: Init has a value
 	// receiver, so state it changed would be lost.
 	initCmd tea.Cmd
+	// deferred are queries that wait for the table's first page (facets,
+	// histogram, the header's totals, the findings rules): on a large case
+	// file they would share the cores with it, and rows are what the user
+	// waits for.
+	deferred []tea.Cmd
+	// startup are the deferred queries of the start (header totals,
+	// findings); unlike deferred, a filter change does not supersede them.
+	startup []tea.Cmd
 }
 
 // New builds the root model; Run uses it, tests drive it directly.
@@ -178,7 +186,8 @@ func New(ctx context.Context, opts Options) (Model, error) {
 		findings: findings.New(ctx, runner),
 	}
 	m.resize()
-	m.initCmd = tea.Batch(tea.RequestBackgroundColor, m.loadInfo(), m.applyFilter(), m.findings.Load())
+	m.initCmd = tea.Batch(tea.RequestBackgroundColor, m.applyFilter())
+	m.startup = []tea.Cmd{m.loadInfo(), m.findings.Load()}
 	return m, nil
 }
 
@@ -214,14 +223,26 @@ func (m Model) loadInfo() tea.Cmd {
 	}
 }
 
-// applyFilter pushes m.filter to every component that depends on it.
+// applyFilter pushes m.filter to every component that depends on it; the
+// facets and the histogram follow once the table's first page is in.
 func (m *Model) applyFilter() tea.Cmd {
 	m.detail.Clear()
-	cmds := []tea.Cmd{m.table.SetFilter(m.filter), m.facets.Load(m.filter), m.timeline.Load(m.filter)}
+	cmd := m.table.SetFilter(m.filter)
+	// Queries deferred for a previous filter are superseded.
+	m.deferred = []tea.Cmd{m.facets.Load(m.filter), m.timeline.Load(m.filter)}
 	if m.page == pageSessions {
-		cmds = append(cmds, m.sessions.Load(m.filter))
+		cmd = tea.Batch(cmd, m.sessions.Load(m.filter))
 	}
-	return tea.Batch(cmds...)
+	return cmd
+}
+
+// afterPage runs cmd once the table's first page is in.
+func (m *Model) afterPage(cmd tea.Cmd) tea.Cmd {
+	if m.table.Loading() {
+		m.deferred = append(m.deferred, cmd)
+		return nil
+	}
+	return cmd
 }
 
 // setFilter replaces the filter (keeping the internal-users switch) and
@@ -278,7 +299,7 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		m.resize()
 		// The histogram's bar count depends on the width, and so do the
 		// gap strips' buckets.
-		cmds = append(cmds, m.timeline.Load(m.filter))
+		cmds = append(cmds, m.afterPage(m.timeline.Load(m.filter)))
 		if m.page == pageGaps && m.gaps.Stale() {
 			cmds = append(cmds, m.gaps.Load())
 		}
@@ -370,6 +391,11 @@ func (m Model) Update(msg tea.Msg) (tea.Model, tea.Cmd) {
 		cmds = append(cmds, cmd)
 		m.gaps, cmd = m.gaps.Update(m.c, msg)
 		cmds = append(cmds, cmd)
+	}
+	if len(m.deferred)+len(m.startup) > 0 && !m.table.Loading() {
+		cmds = append(cmds, m.deferred...)
+		cmds = append(cmds, m.startup...)
+		m.deferred, m.startup = nil, nil
 	}
 	// The detail pane follows the table's cursor.
 	if after, ok := m.table.Selected(); ok && (!hadRow || after.EventID != before.EventID || !m.hasDetail()) {

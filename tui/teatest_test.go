@@ -76,7 +76,9 @@ func TestProgramFlows(t *testing.T) {
 
 	// Detail with the other source's record.
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEscape}) // clear the filter
-	waitModel(t, tm, "the cleared filter", func(m Model) bool { return m.filter.IsZero() && !m.table.Loading() })
+	waitModel(t, tm, "the cleared filter", func(m Model) bool {
+		return m.filter.IsZero() && !m.table.Loading() && len(m.deferred) == 0 && !m.facets.Loading()
+	})
 	tm.Send(tea.KeyPressMsg{Code: tea.KeyEnter})
 	waitModel(t, tm, "the detail pane", func(m Model) bool {
 		return m.focus == focusDetail && strings.Contains(ansi.Strip(m.render()), "das  2026-11-25 11:00:00  event")

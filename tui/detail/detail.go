@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"charm.land/bubbles/v2/key"
 	tea "charm.land/bubbletea/v2"
@@ -34,6 +35,17 @@ const (
 	maxRaw       = 4 << 10
 )
 
+// Delay is how long the cursor rests on a row before its extras are loaded:
+// finding the other source's record scans the case file, and paging through
+// a large one must not queue a scan per row passed.
+const Delay = 120 * time.Millisecond
+
+// extrasDueMsg says the cursor rested on a row for Delay.
+type extrasDueMsg struct {
+	eventID int64
+	seq     int
+}
+
 type extrasLoadedMsg struct {
 	eventID int64
 	others  []store.Row
@@ -54,6 +66,10 @@ type Model struct {
 	scroll        int
 	width, height int
 	cache         *render // lines drawn for one (row, width, theme, zone)
+	// Delay overrides the package Delay (0 loads at once; tests use it).
+	Delay  time.Duration
+	seq    int
+	cancel context.CancelFunc // the extras query of the previous row
 }
 
 type render struct {
@@ -63,7 +79,7 @@ type render struct {
 
 // New returns an empty pane.
 func New(ctx context.Context, data Source) Model {
-	return Model{data: data, ctx: ctx, cache: &render{}}
+	return Model{data: data, ctx: ctx, cache: &render{}, Delay: Delay}
 }
 
 // SetSize sets the pane's cells.
@@ -84,7 +100,24 @@ func (m *Model) SetRow(r store.Row) tea.Cmd {
 	if m.data == nil {
 		return nil
 	}
-	ctx, data := m.ctx, m.data
+	if m.cancel != nil {
+		m.cancel()
+		m.cancel = nil
+	}
+	m.seq++
+	if m.Delay > 0 {
+		seq, id := m.seq, r.EventID
+		return tea.Tick(m.Delay, func(time.Time) tea.Msg { return extrasDueMsg{eventID: id, seq: seq} })
+	}
+	return m.loadExtras()
+}
+
+// loadExtras fetches the shown row's counterparts and raw record; moving to
+// another row cancels the query.
+func (m *Model) loadExtras() tea.Cmd {
+	ctx, cancel := context.WithCancel(m.ctx)
+	m.cancel = cancel
+	r, data := m.row, m.data
 	return func() tea.Msg {
 		others, err := data.Counterparts(ctx, r)
 		if err != nil {
@@ -98,6 +131,10 @@ func (m *Model) SetRow(r store.Row) tea.Cmd {
 // Update handles loaded extras and, when focused, scrolling keys.
 func (m Model) Update(c common.Context, msg tea.Msg, focused bool) (Model, tea.Cmd) {
 	switch msg := msg.(type) {
+	case extrasDueMsg:
+		if m.has && msg.seq == m.seq && msg.eventID == m.row.EventID {
+			return m, m.loadExtras()
+		}
 	case extrasLoadedMsg:
 		if !m.has || msg.eventID != m.row.EventID {
 			return m, nil

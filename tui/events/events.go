@@ -70,12 +70,13 @@ type Model struct {
 	top, cur  int
 	pending   int // cursor movement waiting for a page in flight
 
-	total      int64
-	totalKnown bool
-	eofBefore  bool
-	eofAfter   bool
-	loading    map[fetchKind]bool
-	err        error
+	total       int64
+	totalKnown  bool
+	countWanted bool // ask for the count once the first page is in
+	eofBefore   bool
+	eofAfter    bool
+	loading     map[fetchKind]bool
+	err         error
 
 	width, height int // height counts the header line
 }
@@ -93,9 +94,19 @@ func (m *Model) SetSize(w, h int) {
 
 func (m Model) visible() int { return max(m.height-1, 1) }
 
-func (m Model) pageSize() int { return max(2*m.visible(), 50) }
+// Visible is how many rows the table shows: a page.
+func (m Model) Visible() int { return m.visible() }
 
-func (m Model) windowCap() int { return max(6*m.visible(), 300) }
+// A keyset page costs about the same for 50 rows as for 300, and paging
+// down at key-repeat speed eats a screen every 30 ms: fetch several screens
+// at once and start early, so the next screen is there before it is asked for.
+func (m Model) pageSize() int { return max(10*m.visible(), 250) }
+
+// prefetchMargin keeps a whole fetch ahead of the cursor, so a fetch has
+// ten screens of key repeat to arrive in.
+func (m Model) prefetchMargin() int { return m.pageSize() }
+
+func (m Model) windowCap() int { return 4 * m.pageSize() }
 
 // Filter is the filter the table shows.
 func (m Model) Filter() store.Filter { return m.filter }
@@ -120,15 +131,15 @@ func (m *Model) restart(kind fetchKind) tea.Cmd {
 	m.rows, m.top, m.cur, m.pending = nil, 0, 0, 0
 	m.baseKnown, m.eofBefore, m.eofAfter, m.err = false, false, false, nil
 	m.loading = map[fetchKind]bool{}
-	cmds := []tea.Cmd{m.fetch(ctx, kind, nil)}
 	if kind == fetchFirst {
 		m.totalKnown = false
 	}
-	// A count of the cancelled generation will never arrive: ask again.
-	if !m.totalKnown {
-		cmds = append(cmds, m.count(ctx))
-	}
-	return tea.Batch(cmds...)
+	// The count waits for the first page: on a large case file it would
+	// compete with the page for the same cores, and the rows are what the
+	// user is waiting for. A count of the cancelled generation will never
+	// arrive: ask again.
+	m.countWanted = !m.totalKnown
+	return m.fetch(ctx, kind, nil)
 }
 
 func (m *Model) fetch(ctx context.Context, kind fetchKind, anchor *store.Cursor) tea.Cmd {
@@ -194,7 +205,14 @@ func (m Model) Update(c common.Context, msg tea.Msg, focused bool) (Model, tea.C
 			}
 			return m, nil
 		}
-		return m, m.applyPage(msg)
+		cmd := m.applyPage(msg)
+		if m.countWanted && (msg.kind == fetchFirst || msg.kind == fetchLast) {
+			m.countWanted = false
+			if !m.totalKnown {
+				cmd = tea.Batch(cmd, m.count(m.genCtx))
+			}
+		}
+		return m, cmd
 	case countLoadedMsg:
 		if msg.gen != m.gen {
 			return m, nil
@@ -293,13 +311,12 @@ func (m *Model) clampTop() {
 
 func (m *Model) prefetch() tea.Cmd {
 	var cmds []tea.Cmd
-	v := m.visible()
 	busy := m.loading[fetchFirst] || m.loading[fetchLast]
-	if !busy && !m.eofAfter && !m.loading[fetchAfter] && len(m.rows)-1-m.cur < 2*v {
+	if !busy && !m.eofAfter && !m.loading[fetchAfter] && len(m.rows)-1-m.cur < m.prefetchMargin() {
 		c := store.CursorOf(m.rows[len(m.rows)-1])
 		cmds = append(cmds, m.fetch(m.genCtx, fetchAfter, &c))
 	}
-	if !busy && !m.eofBefore && !m.loading[fetchBefore] && m.cur < 2*v {
+	if !busy && !m.eofBefore && !m.loading[fetchBefore] && m.cur < m.prefetchMargin() {
 		c := store.CursorOf(m.rows[0])
 		cmds = append(cmds, m.fetch(m.genCtx, fetchBefore, &c))
 	}

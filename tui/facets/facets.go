@@ -68,6 +68,9 @@ type Model struct {
 // New returns an empty panel.
 func New(ctx context.Context, data Counter) Model { return Model{data: data, ctx: ctx} }
 
+// Loading reports whether counts are on their way.
+func (m Model) Loading() bool { return m.loading }
+
 // SetHeight sets the panel's lines.
 func (m *Model) SetHeight(h int) { m.height = max(h, 1) }
 
