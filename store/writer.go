@@ -62,16 +62,19 @@ type idState struct {
 // ObjectTx writes one object's rows inside one transaction: Commit makes all of
 // them and the objects row visible at once; Rollback (or a crash) leaves nothing.
 type ObjectTx struct {
-	s      *Store
-	ctx    context.Context
-	conn   *sql.Conn
-	meta   ObjectMeta
-	id     int64
-	done   bool
-	apps   map[string]*duckdb.Appender
-	counts ObjectRecord
-	reason string
-	detail string
+	s       *Store
+	ctx     context.Context
+	conn    *sql.Conn
+	meta    ObjectMeta
+	id      int64
+	done    bool
+	apps    map[string]*duckdb.Appender
+	events  *eventAppender // chunk writer for events; nil until first used or when unavailable
+	slow    bool           // the chunk writer is unavailable: events go through AppendRow
+	counts  ObjectRecord
+	reason  string
+	detail  string
+	pending int
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
@@ -141,7 +144,26 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 	}
 	err := tx.conn.Raw(func(dc any) error {
 		conn := dc.(driver.Conn)
-		if len(b.Events) > 0 {
+		if len(b.Events) > 0 && !tx.slow && tx.events == nil {
+			ea, err := newEventAppender(conn)
+			switch {
+			case errors.Is(err, errNoFastPath):
+				tx.slow = true
+			case err != nil:
+				return err
+			default:
+				tx.events = ea
+			}
+		}
+		if len(b.Events) > 0 && tx.events != nil {
+			for i := range b.Events {
+				if err := tx.events.appendEvent(tx.s.ids.nextEvent, tx.id, &b.Events[i]); err != nil {
+					return fmt.Errorf("append events: %w", err)
+				}
+				tx.s.ids.nextEvent++
+			}
+			tx.counts.Events += int64(len(b.Events))
+		} else if len(b.Events) > 0 {
 			a, err := tx.appender(conn, "events")
 			if err != nil {
 				return err
@@ -318,6 +340,12 @@ func (tx *ObjectTx) rollback() {
 
 func (tx *ObjectTx) closeAppenders() error {
 	var first error
+	if tx.events != nil {
+		if err := tx.events.Close(); err != nil {
+			first = fmt.Errorf("flush events: %w", err)
+		}
+		tx.events = nil
+	}
 	for t, a := range tx.apps {
 		if err := a.Close(); err != nil && first == nil {
 			first = fmt.Errorf("flush %s: %w", t, err)
