@@ -156,3 +156,19 @@ func tightenMode(path string) {
 func quoteLiteral(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
+
+// TuneForBulkWrites sets DuckDB up for a command that only writes (sync and
+// ingest from the command line): one DuckDB thread, which measured about 20 %
+// less CPU per committed event because the checkpoint no longer spins worker
+// threads; decoding stays parallel in Go. The setting is global to the open
+// case file, so the explorer, which queries while it syncs, does not use it;
+// call the returned function to put it back before querying.
+func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err error) {
+	if s.readOnly {
+		return func() {}, nil
+	}
+	if _, err := s.db.ExecContext(ctx, "SET threads = 1"); err != nil {
+		return nil, err
+	}
+	return func() { _, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads") }, nil
+}

@@ -109,6 +109,11 @@ func (a *app) runJobs(ctx context.Context, st *store.Store, jobs []ingest.Job, o
 		pp := newProgressPrinter(a.stderr)
 		opt.Progress = pp.update
 	}
+	restore, err := st.TuneForBulkWrites(ctx)
+	if err != nil {
+		return err
+	}
+	defer restore()
 	sum, err := ingest.Run(ctx, st, jobs, opt)
 	if perr := printSummary(a.stdout, sum, format); perr != nil && err == nil {
 		err = perr
