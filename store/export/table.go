@@ -74,7 +74,12 @@ func (t *table) selectList() string {
 
 // scan calls fn once per row, in table order; row is reused between calls.
 func (t *table) scan(ctx context.Context, fn func(row []any) error) error {
-	q := t.rowsQuery("")
+	return t.scanQuery(ctx, t.rowsQuery(""), len(t.cols), fn)
+}
+
+// scanQuery runs q (a query over t.ref taking t.args) with ncols result
+// columns and calls fn once per row, in order; row is reused between calls.
+func (t *table) scanQuery(ctx context.Context, q string, ncols int, fn func(row []any) error) error {
 	named := make([]driver.NamedValue, len(t.args))
 	for i, a := range t.args {
 		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
@@ -89,8 +94,8 @@ func (t *table) scan(ctx context.Context, fn func(row []any) error) error {
 			return fmt.Errorf("read export rows: %w", err)
 		}
 		defer rows.Close()
-		vals := make([]driver.Value, len(t.cols))
-		out := make([]any, len(t.cols))
+		vals := make([]driver.Value, ncols)
+		out := make([]any, ncols)
 		for n := 0; ; n++ {
 			if n%4096 == 0 {
 				if err := ctx.Err(); err != nil {

@@ -94,7 +94,13 @@ func writeSingle(ctx context.Context, t *table, req Request, m *Manifest, progre
 			defer xw.file.Close()
 			w = xw
 		}
-		if err = writeRows(ctx, t, w, m.Rows, progress); err != nil {
+		cw, isCSV := w.(*csvWriter)
+		if q, ok := csvLineQuery(t, req); ok && isCSV {
+			err = writeCSVLines(ctx, t, q, cw, hf, m.Rows, progress)
+		} else {
+			err = writeRows(ctx, t, w, m.Rows, progress)
+		}
+		if err != nil {
 			if ctx.Err() != nil {
 				err = ctx.Err()
 			}
