@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -172,3 +173,16 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	}
 	return func() { _, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads") }, nil
 }
+
+// SetMemoryLimit caps DuckDB's memory for this case file ("256MB", "2GB").
+// The explorer sets it so that counting and faceting tens of millions of rows
+// stays within a laptop's budget; DuckDB spills to disk beyond it.
+func (s *Store) SetMemoryLimit(ctx context.Context, limit string) error {
+	if !memoryLimitRE.MatchString(limit) {
+		return fmt.Errorf("memory limit %q: use a size like 256MB or 2GB", limit)
+	}
+	_, err := s.db.ExecContext(ctx, "SET memory_limit = '"+limit+"'")
+	return err
+}
+
+var memoryLimitRE = regexp.MustCompile(`^[0-9]{1,6}(KB|MB|GB|TB)$`)

@@ -369,3 +369,20 @@ func TestLockedByAnotherProcess(t *testing.T) {
 		t.Errorf("lock message %q does not name pid %d and file", err, cmd.Process.Pid)
 	}
 }
+
+func TestSetMemoryLimit(t *testing.T) {
+	s, _ := openTemp(t)
+	ctx := context.Background()
+	if err := s.SetMemoryLimit(ctx, "256MB"); err != nil {
+		t.Fatal(err)
+	}
+	var v string
+	if err := s.DB().QueryRow("SELECT current_setting('memory_limit')").Scan(&v); err != nil || !strings.Contains(v, "MiB") && !strings.Contains(v, "MB") {
+		t.Errorf("memory_limit = %q, %v", v, err)
+	}
+	for _, bad := range []string{"", "256", "1GB'; DROP TABLE events; --", "-1GB"} {
+		if err := s.SetMemoryLimit(ctx, bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -29,13 +29,24 @@ func (a *app) runExplorer(cmd *cobra.Command, _ []string) error {
 // explore opens the explorer on an open case file; sync from the sources page
 // uses the configured sources.
 func (a *app) explore(ctx context.Context, st *store.Store, cfg *config.Config) error {
+	// Counting and faceting tens of millions of rows must stay within a
+	// laptop's memory; DuckDB spills beyond the limit.
+	if err := st.SetMemoryLimit(ctx, explorerMemoryLimit); err != nil {
+		return err
+	}
 	opts := tui.Options{Store: st, Path: st.Path(), ReadOnly: st.ReadOnly()}
+	if cfg != nil {
+		opts.RulesFile = expandHome(cfg.Findings.Rules)
+	}
 	if !st.ReadOnly() && cfg != nil && len(cfg.Sources) > 0 {
 		opts.Syncer = &tuiSyncer{st: st, sources: cfg.Sources}
 	}
 	opts.Exporter = a.tuiExporter(st)
 	return tui.Run(ctx, opts)
 }
+
+// explorerMemoryLimit is DuckDB's memory budget while exploring.
+const explorerMemoryLimit = "256MB"
 
 // tuiSyncer runs the real sync pipeline for the explorer's sources page.
 type tuiSyncer struct {
