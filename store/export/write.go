@@ -91,7 +91,7 @@ func writeSingle(ctx context.Context, t *table, req Request, m *Manifest, progre
 		case XLSX:
 			xw := newXLSXWriter(hf, dir, req.neutralize(), &m.Alterations)
 			// Removes excelize's spill files on every path, not only after finish.
-			defer xw.file.Close()
+			defer xw.close() //nolint:errcheck // a no-op after finish
 			w = xw
 		}
 		cw, isCSV := w.(*csvWriter)
