@@ -55,28 +55,111 @@ const rowColumns = `event_id, source, cluster, instance, log_time, session_id, s
 // Page returns up to limit rows after the cursor (nil: from the start), in time order.
 func (s *Store) Page(ctx context.Context, f Filter, after *Cursor, limit int) ([]Row, error) {
 	where, args := f.where("")
+	var from time.Time
 	if after != nil {
 		// The first condition lets DuckDB prune row groups by their min/max log_time.
 		where += " AND log_time >= ? AND (log_time > ? OR event_id > ?)"
-		t := after.LogTime.UTC()
-		args = append(args, t, t, after.EventID)
+		from = after.LogTime.UTC()
+		args = append(args, from, from, after.EventID)
 	}
-	q := "SELECT " + rowColumns + " FROM events WHERE " + where + " ORDER BY log_time, event_id LIMIT ?"
-	return s.queryRows(ctx, q, append(args, limit)...)
+	q := "SELECT " + rowColumns + " FROM events WHERE " + where + " AND log_time < ? ORDER BY log_time, event_id LIMIT ?"
+	return s.windowed(ctx, from, limit, true, func(edge time.Time) ([]Row, error) {
+		return s.queryRows(ctx, q, append(args, edge, limit)...)
+	})
 }
 
 // PageBefore returns up to limit rows before the cursor (nil: the last rows),
 // still in ascending time order.
 func (s *Store) PageBefore(ctx context.Context, f Filter, before *Cursor, limit int) ([]Row, error) {
 	where, args := f.where("")
+	var from time.Time
 	if before != nil {
 		where += " AND log_time <= ? AND (log_time < ? OR event_id < ?)"
-		t := before.LogTime.UTC()
-		args = append(args, t, t, before.EventID)
+		from = before.LogTime.UTC()
+		args = append(args, from, from, before.EventID)
 	}
 	q := "SELECT * FROM (SELECT " + rowColumns + " FROM events WHERE " + where +
-		" ORDER BY log_time DESC, event_id DESC LIMIT ?) ORDER BY log_time, event_id"
-	return s.queryRows(ctx, q, append(args, limit)...)
+		" AND log_time >= ? ORDER BY log_time DESC, event_id DESC LIMIT ?) ORDER BY log_time, event_id"
+	return s.windowed(ctx, from, limit, false, func(edge time.Time) ([]Row, error) {
+		return s.queryRows(ctx, q, append(args, edge, limit)...)
+	})
+}
+
+// windowed runs a keyset page query over a bounded time window that grows
+// until it holds limit rows or covers the whole case file. Without the bound
+// DuckDB sorts every row after the cursor to return the first hundred; with it,
+// zone maps skip all but a few row groups (events arrive roughly in time
+// order). The result is the same: a window that yields limit rows holds the
+// first limit rows of the unbounded query, because rows past its edge sort
+// after every row inside it.
+func (s *Store) windowed(ctx context.Context, from time.Time, limit int, forward bool, query func(edge time.Time) ([]Row, error)) ([]Row, error) {
+	st, err := s.timeStats(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if st.count == 0 {
+		return query(farEdge(forward))
+	}
+	if from.IsZero() {
+		from = st.last
+		if forward {
+			from = st.first
+		}
+	}
+	// Start with the span that holds about 4×limit rows at average density.
+	span := time.Duration(float64(st.last.Sub(st.first)) / float64(st.count) * float64(4*limit))
+	if span < time.Second {
+		span = time.Second
+	}
+	for {
+		edge := from.Add(span)
+		done := !edge.Before(st.last)
+		if !forward {
+			edge = from.Add(-span)
+			done = !edge.After(st.first)
+		}
+		if done {
+			// The window covers everything: no bound needed (and none can cut
+			// off rows written after the statistics were read).
+			return query(farEdge(forward))
+		}
+		rows, err := query(edge)
+		if err != nil || len(rows) >= limit {
+			return rows, err
+		}
+		span *= 8
+	}
+}
+
+func farEdge(forward bool) time.Time {
+	if forward {
+		return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+	}
+	return time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
+}
+
+// timeStats are the first and last log_time and the number of events, cached
+// until the next object is committed.
+type timeStats struct {
+	gen         uint64
+	first, last time.Time
+	count       int64
+}
+
+func (s *Store) timeStats(ctx context.Context) (timeStats, error) {
+	gen := s.commits.Load()
+	s.statsMu.Lock()
+	defer s.statsMu.Unlock()
+	if s.stats != nil && s.stats.gen == gen {
+		return *s.stats, nil
+	}
+	var first, last sql.NullTime
+	var n int64
+	if err := s.db.QueryRowContext(ctx, "SELECT min(log_time), max(log_time), count(*) FROM events").Scan(&first, &last, &n); err != nil {
+		return timeStats{}, fmt.Errorf("event time range: %w", err)
+	}
+	s.stats = &timeStats{gen: gen, first: first.Time.UTC(), last: last.Time.UTC(), count: n}
+	return *s.stats, nil
 }
 
 // Event returns one event by id.

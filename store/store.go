@@ -19,6 +19,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -45,6 +46,10 @@ type Store struct {
 
 	writeMu sync.Mutex // serialises object transactions and id allocation
 	ids     *idState
+
+	commits atomic.Uint64 // bumped by every committed object; invalidates stats
+	statsMu sync.Mutex
+	stats   *timeStats
 }
 
 // Path is the case file's path.

@@ -156,6 +156,14 @@ func TestWriteAndQuery(t *testing.T) {
 	if got != n {
 		t.Errorf("text %% should be literal")
 	}
+	for _, meta := range []string{"(.*", "[", `\`, "a|b", "$", "^SELECT"} {
+		if got, err := s.Count(ctx, Filter{Text: meta}); err != nil || got != 0 {
+			t.Errorf("text %q is not literal: %d rows, %v", meta, got, err)
+		}
+	}
+	if got, _ := s.Count(ctx, Filter{Text: "select 7 from"}); got != 1 {
+		t.Errorf("case-insensitive text = %d, want 1", got)
+	}
 	got, _ = s.Count(ctx, Filter{Text: "t_7 "})
 	if got != 1 {
 		t.Errorf("text t_7 = %d", got)
@@ -383,6 +391,80 @@ func TestSetMemoryLimit(t *testing.T) {
 	for _, bad := range []string{"", "256", "1GB'; DROP TABLE events; --", "-1GB"} {
 		if err := s.SetMemoryLimit(ctx, bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestWindowedPagingMatchesFullSort pages through clustered, sparse data with
+// a rare filter (so windows must grow) forwards and backwards, and compares
+// with the unbounded order.
+func TestWindowedPagingMatchesFullSort(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	var evs []model.Event
+	for i := 0; i < 2000; i++ {
+		e := ev(i, "app", "READ", "SELECT", "s")
+		// Three bursts days apart, and same-second ties.
+		e.LogTime = t0.Add(time.Duration(i/700)*72*time.Hour + time.Duration(i%700/3)*time.Second)
+		if i%97 == 0 {
+			e.UserName = "rare"
+		}
+		evs = append(evs, e)
+	}
+	writeObject(t, s, "/a", evs[:1000])
+	writeObject(t, s, "/b", evs[1000:])
+	for _, f := range []Filter{{}, {Users: []string{"rare"}}} {
+		var want []int64
+		rows, err := s.db.Query("SELECT event_id FROM events WHERE ("+func() string { w, _ := f.where(""); return w }()+") ORDER BY log_time, event_id", func() []any { _, a := f.where(""); return a }()...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var id int64
+			_ = rows.Scan(&id)
+			want = append(want, id)
+		}
+		rows.Close()
+		var got []int64
+		var cur *Cursor
+		for {
+			page, err := s.Page(ctx, f, cur, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for _, r := range page {
+				got = append(got, r.EventID)
+			}
+			c := CursorOf(page[len(page)-1])
+			cur = &c
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("filter %+v: forward pages differ from the full sort (%d vs %d rows)", f, len(got), len(want))
+		}
+		var back []int64
+		cur = nil
+		for {
+			page, err := s.PageBefore(ctx, f, cur, 7)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(page) == 0 {
+				break
+			}
+			for i := len(page) - 1; i >= 0; i-- {
+				back = append(back, page[i].EventID)
+			}
+			c := CursorOf(page[0])
+			cur = &c
+		}
+		for i, j := 0, len(back)-1; i < j; i, j = i+1, j-1 {
+			back[i], back[j] = back[j], back[i]
+		}
+		if fmt.Sprint(back) != fmt.Sprint(want) {
+			t.Fatalf("filter %+v: backward pages differ from the full sort", f)
 		}
 	}
 }

@@ -318,6 +318,7 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 	}
 	tx.s.ids.nextObject++
 	tx.s.ids.lastChain = rec.ChainHash
+	tx.s.commits.Add(1)
 	return rec, nil
 }
 
