@@ -118,34 +118,44 @@ func csvExpr(col, typ string, neutral bool) (string, bool) {
 	case "VARCHAR[]":
 		// encoding/json's text of a []any of strings, escapes included.
 		return "CASE WHEN " + col + " IS NULL THEN NULL ELSE '[' || array_to_string(list_transform(" + col +
-			", x -> coalesce('\"' || " + jsonEscapeSQL("x") + " || '\"', 'null')), ',') || ']' END", true
+			", x -> coalesce('\"' || " + jsonEscapeSQL("x", true) + " || '\"', 'null')), ',') || ']' END", true
 	}
 	return "", false
 }
 
-// jsonEscapeSQL escapes the VARCHAR expression x as appendJSONString and
-// encoding/json do (without the quotes): backslash and quote, control
-// characters (\b \f \n \r \t, others as lowercase \u00xx), the HTML
-// characters < > & and U+2028/U+2029 as \u escapes.
-func jsonEscapeSQL(x string) string {
-	repl := [][2]string{{`\`, `\\`}, {`"`, `\"`}, {"<", `\u003c`}, {">", `\u003e`}, {"&", `\u0026`},
-		{"\u2028", `\u2028`}, {"\u2029", `\u2029`}}
+// jsonEscapeSQL escapes the VARCHAR expression x for a JSON string (without
+// the quotes): backslash and quote, control characters (\n \r \t, others as
+// lowercase \u00xx) and U+2028/U+2029 as \u escapes. With goJSON it escapes
+// as encoding/json does (also \b \f, and < > & as \u escapes), otherwise as
+// appendJSONString does (also DEL as \u007f).
+func jsonEscapeSQL(x string, goJSON bool) string {
+	repl := [][2]string{{`\`, `\\`}, {`"`, `\"`}, {"\u2028", `\u2028`}, {"\u2029", `\u2029`}}
+	if goJSON {
+		repl = append(repl, [][2]string{{"<", `\u003c`}, {">", `\u003e`}, {"&", `\u0026`}}...)
+	}
 	e := x
 	for _, r := range repl {
 		e = "replace(" + e + ", '" + r[0] + "', '" + r[1] + "')"
 	}
+	ctl := []int{0x7f}
+	if goJSON {
+		ctl = nil
+	}
 	for c := 0; c < 0x20; c++ {
+		ctl = append(ctl, c)
+	}
+	for _, c := range ctl {
 		esc := fmt.Sprintf(`\u%04x`, c)
-		switch c {
-		case '\b':
+		switch {
+		case c == '\b' && goJSON:
 			esc = `\b`
-		case '\f':
+		case c == '\f' && goJSON:
 			esc = `\f`
-		case '\n':
+		case c == '\n':
 			esc = `\n`
-		case '\r':
+		case c == '\r':
 			esc = `\r`
-		case '\t':
+		case c == '\t':
 			esc = `\t`
 		}
 		e = "replace(" + e + ", chr(" + fmt.Sprint(c) + "), '" + esc + "')"

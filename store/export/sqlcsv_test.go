@@ -14,9 +14,10 @@ import (
 	"github.com/auditlens/auditlens/store/model"
 )
 
-// TestSQLCSVMatchesWriter checks that the records DuckDB builds are the same bytes
-// and manifest alterations as the Go CSV writer, for every option.
-func TestSQLCSVMatchesWriter(t *testing.T) {
+// TestSQLLinesMatchWriters checks that the CSV records and JSONL lines DuckDB
+// builds are the same bytes, with the same manifest alterations, as the Go
+// writers', for every option.
+func TestSQLLinesMatchWriters(t *testing.T) {
 	ctx := context.Background()
 	p := caseFile(t)
 	// More values whose text must match exactly: JSON escapes in params and
@@ -52,6 +53,25 @@ func TestSQLCSVMatchesWriter(t *testing.T) {
 
 	st = openStore(t, p, true)
 	dir := t.TempDir()
+	// The filter's columns all have a SQL rendering, so the comparison below
+	// is between the two paths.
+	conn, err := st.DB().Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, redact := range []Redaction{RedactNone, RedactParams, RedactLiterals} {
+		tbl, err := materializeFilter(ctx, conn, store.Filter{}, redact)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, csvOK := csvLineQuery(tbl, Request{Format: CSV, Redact: redact})
+		_, jsonlOK := jsonlLineQuery(tbl)
+		tbl.close()
+		if !csvOK || !jsonlOK {
+			t.Fatalf("%s: no SQL rendering (csv %v, jsonl %v)", redact, csvOK, jsonlOK)
+		}
+	}
+	conn.Close()
 	for _, req := range []Request{
 		{Redact: RedactNone, NoNeutralize: true, BOM: true},
 		{Redact: RedactNone},
@@ -59,17 +79,23 @@ func TestSQLCSVMatchesWriter(t *testing.T) {
 		{Redact: RedactLiterals},
 		{Redact: RedactLiterals, NoNeutralize: true},
 		{Filter: &store.Filter{Clusters: []string{"nothing"}}},
+		{Format: JSONL},
+		{Format: JSONL, Redact: RedactParams},
+		{Format: JSONL, Redact: RedactLiterals},
+		{Format: JSONL, Filter: &store.Filter{Clusters: []string{"nothing"}}},
 	} {
 		if req.Filter == nil {
 			req.Filter = &store.Filter{}
 		}
-		req.Format = CSV
-		name := fmt.Sprintf("%s-%v-%v", req.Redact, req.NoNeutralize, req.BOM)
+		if req.Format == "" {
+			req.Format = CSV
+		}
+		name := fmt.Sprintf("%s-%s-%v-%v", req.Format, req.Redact, req.NoNeutralize, req.BOM)
 		out := func(kind string) (Manifest, []byte) {
 			t.Helper()
-			req.Out = filepath.Join(dir, name+"-"+kind+".csv")
-			sqlCSVDisabled = kind == "go"
-			defer func() { sqlCSVDisabled = false }()
+			req.Out = filepath.Join(dir, name+"-"+kind+"."+string(req.Format))
+			sqlCSVDisabled, sqlJSONLDisabled = kind == "go", kind == "go"
+			defer func() { sqlCSVDisabled, sqlJSONLDisabled = false, false }()
 			m := run(t, st, req)
 			b, err := os.ReadFile(req.Out)
 			if err != nil {
@@ -80,7 +106,7 @@ func TestSQLCSVMatchesWriter(t *testing.T) {
 		mg, bg := out("go")
 		mc, bc := out("copy")
 		if !bytes.Equal(bg, bc) {
-			lg, lc := bytes.Split(bg, []byte("\r\n")), bytes.Split(bc, []byte("\r\n"))
+			lg, lc := bytes.Split(bg, []byte("\n")), bytes.Split(bc, []byte("\n"))
 			for i := range min(len(lg), len(lc)) {
 				if !bytes.Equal(lg[i], lc[i]) {
 					t.Fatalf("%s: line %d differs:\n go   %.300q\n copy %.300q", name, i, lg[i], lc[i])

@@ -95,9 +95,20 @@ func writeSingle(ctx context.Context, t *table, req Request, m *Manifest, progre
 			w = xw
 		}
 		cw, isCSV := w.(*csvWriter)
-		if q, ok := csvLineQuery(t, req); ok && isCSV {
+		var q string
+		var ok bool
+		switch req.Format {
+		case CSV:
+			q, ok = csvLineQuery(t, req)
+		case JSONL:
+			q, ok = jsonlLineQuery(t)
+		}
+		switch {
+		case ok && isCSV:
 			err = writeCSVLines(ctx, t, q, cw, hf, m.Rows, progress)
-		} else {
+		case ok:
+			err = writeJSONLLines(ctx, t, q, hf, m.Rows, progress)
+		default:
 			err = writeRows(ctx, t, w, m.Rows, progress)
 		}
 		if err != nil {
