@@ -125,6 +125,12 @@ type ClusterGaps struct {
 	Sessions   []SessionGap     `json:"sessions"` // sessions with a missing record
 }
 
+// PgAuditOnly reports a cluster with no DAS source and no DAS record: pgAudit
+// alone, nothing to reconcile against, so its records are not "lost".
+func (g ClusterGaps) PgAuditOnly() bool {
+	return g.DASEvents == 0 && g.Mode == "unknown"
+}
+
 // GapWindow is a span in which one source has records the other lacks.
 type GapWindow struct {
 	Start            time.Time `json:"start"`

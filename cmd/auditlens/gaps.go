@@ -101,17 +101,11 @@ func (a *app) runGaps(cmd *cobra.Command, f gapsFlags) error {
 	return nil
 }
 
-// noDAS reports a cluster that has no DAS source and no DAS record: pgAudit
-// alone, nothing to reconcile against, so its records are not "lost".
-func noDAS(g store.ClusterGaps) bool {
-	return g.DASEvents == 0 && g.Mode == "unknown"
-}
-
 // gapsLost counts the missing records that make the exit code 4.
 func gapsLost(gaps []store.ClusterGaps) int64 {
 	var n int64
 	for _, g := range gaps {
-		if !noDAS(g) {
+		if !g.PgAuditOnly() {
 			n += g.MissingInDAS + g.MissingInPgAudit
 		}
 	}
@@ -141,7 +135,7 @@ func writeGapsTable(w io.Writer, gaps []store.ClusterGaps) error {
 	fmt.Fprintln(tw, "cluster\tmode\tdas\tpgaudit\tmatched\tmissing in das\tmissing in pgaudit\tloss\twindows\theartbeat gaps\t")
 	for _, g := range gaps {
 		name := textsafe.Line(g.Cluster, 40)
-		if noDAS(g) {
+		if g.PgAuditOnly() {
 			fmt.Fprintf(tw, "%s\tno DAS\t-\t%d\t-\t-\t-\t-\t-\t-\t\n", name, g.PgAuditEvents)
 			continue
 		}
@@ -152,7 +146,7 @@ func writeGapsTable(w io.Writer, gaps []store.ClusterGaps) error {
 		return fmt.Errorf("write gaps: %w", err)
 	}
 	for _, g := range gaps {
-		if noDAS(g) || (len(g.Windows) == 0 && len(g.HeartbeatGaps) == 0) {
+		if g.PgAuditOnly() || (len(g.Windows) == 0 && len(g.HeartbeatGaps) == 0) {
 			continue
 		}
 		fmt.Fprintf(w, "\n%s\n", textsafe.Line(g.Cluster, 40))

@@ -240,7 +240,7 @@ func (m *Model) apply(msg loadedMsg) {
 	if cg == nil {
 		cg = []store.ClusterGaps{}
 	}
-	slices.SortStableFunc(cg, func(a, b store.ClusterGaps) int { return modeRank(a.Mode) - modeRank(b.Mode) })
+	slices.SortStableFunc(cg, func(a, b store.ClusterGaps) int { return rank(a) - rank(b) })
 	m.clusters, m.axis = cg, msg.axis
 	m.series = map[string][]State{}
 	for _, c := range cg {
@@ -256,6 +256,9 @@ func (m *Model) apply(msg loadedMsg) {
 	}
 	m.windows = nil
 	for _, c := range cg {
+		if c.PgAuditOnly() {
+			continue // nothing to reconcile against: no window is a loss
+		}
 		for _, w := range c.Windows {
 			m.windows = append(m.windows, window{cluster: c.Cluster, mode: c.Mode, GapWindow: w})
 		}
@@ -265,6 +268,14 @@ func (m *Model) apply(msg loadedMsg) {
 }
 
 // modeRank groups sync clusters first, then async, then the rest.
+// rank orders the groups: sync, async, mode unknown, pgAudit only.
+func rank(c store.ClusterGaps) int {
+	if c.PgAuditOnly() {
+		return 3
+	}
+	return modeRank(c.Mode)
+}
+
 func modeRank(mode string) int {
 	switch mode {
 	case "sync":
@@ -349,7 +360,7 @@ func (m Model) listHeight() int {
 	groups := 0
 	prev := -1
 	for _, c := range m.clusters {
-		if r := modeRank(c.Mode); r != prev {
+		if r := rank(c); r != prev {
 			groups, prev = groups+1, r
 		}
 	}
@@ -397,9 +408,10 @@ func (m Model) View(c common.Context) string {
 	}
 	prev := -1
 	for _, cl := range m.clusters {
-		if r := modeRank(cl.Mode); r != prev {
+		if r := rank(cl); r != prev {
 			prev = r
-			label := [...]string{"DAS sync mode (nothing may be lost)", "DAS async mode (may drop records under load)", "DAS mode not configured"}[r]
+			label := [...]string{"DAS sync mode (nothing may be lost)", "DAS async mode (may drop records under load)",
+				"DAS mode not configured", "pgAudit only (no activity stream to reconcile)"}[r]
 			lines = append(lines, t.Label.Render(label))
 		}
 		var strip strings.Builder
@@ -433,6 +445,9 @@ func (m Model) View(c common.Context) string {
 // lossLine gives both loss rates of a cluster: missing over what the other
 // source recorded.
 func lossLine(c store.ClusterGaps) string {
+	if c.PgAuditOnly() {
+		return fmt.Sprintf("pgAudit only: %d statement records, no DAS to compare with", c.PgAuditEvents)
+	}
 	rate := func(n, of int64) string {
 		if of == 0 {
 			return "—"
