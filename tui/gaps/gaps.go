@@ -481,8 +481,13 @@ func (m Model) axisLine(c common.Context) string {
 			}
 		}
 	}
+	// Axes longer than a day carry the date of each mark, not just the time.
+	multiDay := time.Duration(n)*m.axis.bucket > 24*time.Hour
 	stamp := func(cell int) string {
 		s := c.FormatTime(m.axis.from.Add(time.Duration(cell) * m.axis.bucket))
+		if multiDay && len(s) >= 16 {
+			return s[5:16]
+		}
 		return s[11:16]
 	}
 	put(0, "└"+stamp(0))
