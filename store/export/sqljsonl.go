@@ -26,25 +26,24 @@ func jsonlLineQuery(t *table) (q string, ok bool) {
 		var expr string
 		switch c.Type {
 		case "VARCHAR":
-			expr = "'\"' || " + jsonEscapeSQL(col, false) + " || '\"'"
+			// to_json in the inner query, checked in the outer one.
+			inner = append(inner, "CAST(to_json("+col+") AS VARCHAR) AS "+fmt.Sprintf("j%d", i), col+fmt.Sprintf(" AS s%d", i))
+			fields = append(fields, quoteLiteral(jsonKey(i, c.Name)), "coalesce("+jsonStringSQL(fmt.Sprintf("j%d", i), fmt.Sprintf("s%d", i))+", 'null')")
+			continue
 		case "BIGINT", "INTEGER", "SMALLINT", "TINYINT", "UBIGINT", "UINTEGER", "USMALLINT", "UTINYINT", "BOOLEAN":
 			expr = "CAST(" + col + " AS VARCHAR)"
 		case "TIMESTAMPTZ":
 			e, _ := csvExpr(col, c.Type, false)
 			expr = "'\"' || " + e + " || '\"'"
 		case "VARCHAR[]":
-			expr = "'[' || array_to_string(list_transform(" + col + ", x -> coalesce('\"' || " + jsonEscapeSQL("x", false) +
-				" || '\"', 'null')), ',') || ']'"
+			expr = "'[' || array_to_string(list_transform(" + col + ", x -> coalesce(" + jsonStringSQL("CAST(to_json(x) AS VARCHAR)", "x") +
+				", 'null')), ',') || ']'"
 		default:
 			return "", false
 		}
 		f := fmt.Sprintf("f%d", i)
 		inner = append(inner, "coalesce("+expr+", 'null') AS "+f)
-		prefix := ","
-		if i == 0 {
-			prefix = "{"
-		}
-		fields = append(fields, quoteLiteral(prefix+string(appendJSONString(nil, c.Name))+":"), f)
+		fields = append(fields, quoteLiteral(jsonKey(i, c.Name)), f)
 	}
 	fields = append(fields, "'}'")
 	var keys []string
@@ -61,6 +60,27 @@ func jsonlLineQuery(t *table) (q string, ok bool) {
 		q += " ORDER BY " + strings.Join(keys, ", ")
 	}
 	return q, true
+}
+
+// jsonKey is the text before the i-th value of a JSONL object.
+func jsonKey(i int, name string) string {
+	prefix := ","
+	if i == 0 {
+		prefix = "{"
+	}
+	return prefix + string(appendJSONString(nil, name)) + ":"
+}
+
+// jsonStringSQL is appendJSONString's text of the VARCHAR s, given j, DuckDB's
+// to_json(s). DuckDB's JSON writer escapes quote, backslash, LF, CR and TAB
+// as appendJSONString does; it differs on other control characters (\b, \f,
+// upper-case hex), DEL and U+2028/U+2029. Where j shows an escape of theirs
+// (or a literal backslash that looks like one) or s holds one of the others,
+// the slower jsonEscapeSQL renders it. NULL stays NULL.
+func jsonStringSQL(j, s string) string {
+	return "CASE WHEN NOT (contains(" + j + ", '\\u00') OR contains(" + j + ", '\\b') OR contains(" + j + ", '\\f') OR contains(" +
+		s + ", chr(127)) OR contains(" + s + ", chr(8232)) OR contains(" + s + ", chr(8233))) THEN " + j +
+		" ELSE '\"' || " + jsonEscapeSQL(s, false) + " || '\"' END"
 }
 
 // writeJSONLLines writes the lines of q.
