@@ -271,7 +271,7 @@ func printDemoGaps(ctx context.Context, a *app, st *store.Store) error {
 
 func printDemoQuestions(a *app, path string) {
 	fmt.Fprintf(a.stdout, `
-Questions the case answers (see docs/demo-walkthrough.md):
+Questions the case answers (README.md, "Walkthrough: the demo case"):
   - Who dropped sales.order_audit_trail on orders-prod, when, and from where?
   - How did that user get in, and what did the session before the drop change?
   - Who read billing.cards in bulk, and which of those reads did DAS async mode lose?
