@@ -8,6 +8,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/auditlens/auditlens/store"
@@ -102,10 +103,11 @@ func Highest(fs []Finding) Severity {
 }
 
 // Run runs the rules against the case file, one guarded read-only SELECT per
-// rule, and returns the findings sorted by severity (highest first), rule and
-// time. A rule that fails is reported in the RuleErrors and the others still
-// run; the error is for what stops the whole run (bad options or settings, a
-// cancelled context, a case file that cannot be read).
+// rule (two at a time, each on its own connection), and returns the findings
+// sorted by severity (highest first), rule and time. A rule that fails is
+// reported in the RuleErrors and the others still run; the error is for what
+// stops the whole run (bad options or settings, a cancelled context, a case
+// file that cannot be read).
 func Run(ctx context.Context, st *store.Store, opt Options) ([]Finding, []RuleError, error) {
 	rules := opt.Rules
 	if rules == nil {
@@ -139,26 +141,66 @@ func Run(ctx context.Context, st *store.Store, opt Options) ([]Finding, []RuleEr
 		base["until"] = opt.Until.UTC()
 	}
 
-	var out []Finding
-	var rerrs []RuleError
-	for _, r := range selected {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		params, err := ruleParams(r, base, overrides)
-		if err != nil {
-			rerrs = append(rerrs, RuleError{RuleID: r.ID, Origin: r.Origin, Err: err})
-			continue
-		}
-		fs, err := runRule(ctx, st, r, params, maxIDs)
-		if err != nil {
+	// Two rules run at a time, each on its own connection: DuckDB spreads a
+	// query over the cores while it scans, but a rule also has small serial
+	// steps (windows, final aggregates, sending rows) that the other rule's
+	// scan can overlap. More at once would only add memory.
+	type result struct {
+		fs   []Finding
+		rerr *RuleError
+	}
+	results := make([]result, len(selected))
+	workers := min(len(selected), 2)
+	if workers > 1 {
+		// On a read-only case file the first guarded query locks the
+		// database instance's configuration; two first queries at once
+		// would both try, and the later one fail. One trivial query first.
+		if err := st.QueryNamedReadOnly(ctx, "SELECT 1", nil, func([]store.ResultColumn, []any) error { return nil }); err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				return nil, nil, ctxErr
 			}
-			rerrs = append(rerrs, RuleError{RuleID: r.ID, Origin: r.Origin, Err: err})
+			return nil, nil, err
+		}
+	}
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				r := selected[i]
+				params, err := ruleParams(r, base, overrides)
+				if err == nil {
+					var fs []Finding
+					if fs, err = runRule(ctx, st, r, params, maxIDs); err == nil {
+						results[i].fs = fs
+						continue
+					}
+				}
+				results[i].rerr = &RuleError{RuleID: r.ID, Origin: r.Origin, Err: err}
+			}
+		}()
+	}
+	for i := range selected {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	var out []Finding
+	var rerrs []RuleError
+	for _, res := range results {
+		if res.rerr != nil {
+			rerrs = append(rerrs, *res.rerr)
 			continue
 		}
-		out = append(out, fs...)
+		out = append(out, res.fs...)
 	}
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
