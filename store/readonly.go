@@ -57,7 +57,7 @@ func (s *Store) runGuarded(ctx context.Context, q string, g guard, fn func(cols 
 	}
 	defer conn.Close()
 	if g.lock {
-		if err := lockSession(ctx, conn); err != nil {
+		if err := s.lockSession(ctx, conn); err != nil {
 			return err
 		}
 	}
@@ -139,8 +139,11 @@ func (s *Store) runGuarded(ctx context.Context, q string, g guard, fn func(cols 
 
 // lockSession turns external access off and locks the configuration. Both
 // settings are global to the database instance and cannot be changed back
-// once the configuration is locked, so they are applied once.
-func lockSession(ctx context.Context, conn *sql.Conn) error {
+// once the configuration is locked, so they are applied once; the mutex keeps
+// two first queries from both seeing "unlocked" and the second one failing.
+func (s *Store) lockSession(ctx context.Context, conn *sql.Conn) error {
+	s.lockMu.Lock()
+	defer s.lockMu.Unlock()
 	var locked bool
 	if err := conn.QueryRowContext(ctx, "SELECT current_setting('lock_configuration')").Scan(&locked); err != nil {
 		return fmt.Errorf("read settings: %w", err)

@@ -47,6 +47,7 @@ type Store struct {
 	writeMu sync.Mutex // serialises object transactions and id allocation
 	ids     *idState
 
+	lockMu  sync.Mutex    // serialises the one-time session lock of user SQL
 	commits atomic.Uint64 // bumped by every committed object; invalidates stats
 	statsMu sync.Mutex
 	stats   *timeStats

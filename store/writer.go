@@ -74,7 +74,6 @@ type ObjectTx struct {
 	counts  ObjectRecord
 	reason  string
 	detail  string
-	pending int
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction

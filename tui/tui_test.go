@@ -266,7 +266,7 @@ func TestNotesAndReadOnly(t *testing.T) {
 	m := newModel(t, s, nil)
 	m = press(t, m, "n")
 	m = typeText(t, m, "suspicious")
-	m = press(t, m, "enter")
+	_ = press(t, m, "enter")
 	notes, err := s.Notes(context.Background())
 	if err != nil || len(notes) != 1 || notes[0].Text != "suspicious" || notes[0].Author != "tester" {
 		t.Fatalf("notes: %+v %v", notes, err)
