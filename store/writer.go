@@ -62,18 +62,18 @@ type idState struct {
 // ObjectTx writes one object's rows inside one transaction: Commit makes all of
 // them and the objects row visible at once; Rollback (or a crash) leaves nothing.
 type ObjectTx struct {
-	s       *Store
-	ctx     context.Context
-	conn    *sql.Conn
-	meta    ObjectMeta
-	id      int64
-	done    bool
-	apps    map[string]*duckdb.Appender
-	events  *eventAppender // chunk writer for events; nil until first used or when unavailable
-	slow    bool           // the chunk writer is unavailable: events go through AppendRow
-	counts  ObjectRecord
-	reason  string
-	detail  string
+	s      *Store
+	ctx    context.Context
+	conn   *sql.Conn
+	meta   ObjectMeta
+	id     int64
+	done   bool
+	apps   map[string]*duckdb.Appender
+	events *eventAppender // chunk writer for events; nil until first used or when unavailable
+	slow   bool           // the chunk writer is unavailable: events go through AppendRow
+	counts ObjectRecord
+	reason string
+	detail string
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
