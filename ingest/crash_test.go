@@ -33,6 +33,10 @@ func crashJob(t testing.TB, dir string) Job {
 // splitLog writes the corpus stderr log as many small objects, cut at record
 // boundaries (a continuation line starts with TAB).
 func splitLog(t *testing.T, dir string, perObject int) int {
+	return splitLogTB(t, dir, perObject)
+}
+
+func splitLogTB(t testing.TB, dir string, perObject int) int {
 	t.Helper()
 	f, err := os.Open(filepath.Join(corpus, "pgaudit", "orders-prod", "postgresql.log.2026-11-25-11"))
 	if err != nil {

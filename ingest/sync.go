@@ -152,10 +152,11 @@ type work struct {
 }
 
 type runner struct {
-	st   *store.Store
-	opt  Options
-	mu   sync.Mutex // guards summaries
-	prog struct {
+	st      *store.Store
+	decoded chan decodedObject
+	opt     Options
+	mu      sync.Mutex // guards summaries
+	prog    struct {
 		total, done, skipped, quar, failed, bytesTotal, bytes, events, rejects atomic.Int64
 	}
 	phase   atomic.Value
@@ -208,13 +209,24 @@ func Run(ctx context.Context, st *store.Store, jobs []Job, opt Options) (Summary
 	var fatal error
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	fail := func(err error) { fatalOnce.Do(func() { fatal = err; cancel() }) }
+	// The group writer commits decoded objects; it keeps going after Ctrl-C so
+	// that every object already decoded is committed.
+	r.decoded = make(chan decodedObject, 2*opt.Workers)
+	writerDone := make(chan struct{})
+	go func() {
+		defer close(writerDone)
+		if err := r.groupWriter(context.WithoutCancel(ctx)); err != nil {
+			fail(err)
+		}
+	}()
 	for w := 0; w < opt.Workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for it := range ch {
 				if err := r.ingestObject(wctx, runID, it); err != nil {
-					fatalOnce.Do(func() { fatal = err; cancel() })
+					fail(err)
 				}
 			}
 		}()
@@ -229,6 +241,8 @@ feed:
 	}
 	close(ch)
 	wg.Wait()
+	close(r.decoded)
+	<-writerDone
 	stopProgress()
 	sum.Elapsed = time.Since(r.started)
 	for _, ss := range sum.Sources {
@@ -349,12 +363,104 @@ func (r *runner) ingestObject(ctx context.Context, runID int64, it work) error {
 		return r.readFailed(ctx, it, decErr)
 	}
 	w.meta.Format = ds.Format
-	rec, err := w.commit(hex.EncodeToString(hr.h.Sum(nil)))
+	sha := hex.EncodeToString(hr.h.Sum(nil))
+	if w.tx == nil {
+		// Decoded whole in memory: the group writer commits it together with
+		// other small objects.
+		select {
+		case r.decoded <- decodedObject{it: it, meta: w.meta, rows: w.buf, sha: sha}:
+			return nil
+		case <-ctx.Done():
+			return nil // interrupted before it was handed over: not committed, re-read next run
+		}
+	}
+	rec, err := w.commit(sha)
 	if err != nil {
 		return err
 	}
 	r.account(it, rec)
 	return nil
+}
+
+// decodedObject is an object decoded whole, waiting for the group writer.
+type decodedObject struct {
+	it   work
+	meta store.ObjectMeta
+	rows model.Batch
+	sha  string
+}
+
+// Group limits: a group commits when it holds this many objects or rows, or
+// when no further object arrives within groupWait.
+const (
+	groupObjects = 256
+	groupRows    = 200_000
+	groupWait    = 20 * time.Millisecond
+)
+
+// groupWriter commits decoded objects in groups, one transaction each: every
+// object is still all in or not at all, and small objects no longer pay a
+// commit each.
+func (r *runner) groupWriter(ctx context.Context) error {
+	for first := range r.decoded {
+		batch := []decodedObject{first}
+		rows := first.rows.Len()
+		timer := time.NewTimer(groupWait)
+	collect:
+		for len(batch) < groupObjects && rows < groupRows {
+			select {
+			case d, ok := <-r.decoded:
+				if !ok {
+					break collect
+				}
+				batch = append(batch, d)
+				rows += d.rows.Len()
+			case <-timer.C:
+				break collect
+			}
+		}
+		timer.Stop()
+		recs, err := r.writeGroup(ctx, batch)
+		if err != nil {
+			// Drain so workers never block on a writer that stopped.
+			for range r.decoded {
+			}
+			return err
+		}
+		for i, d := range batch {
+			r.account(d.it, recs[i])
+		}
+	}
+	return nil
+}
+
+func (r *runner) writeGroup(ctx context.Context, batch []decodedObject) ([]store.ObjectRecord, error) {
+	g, err := r.st.BeginGroup(ctx)
+	if err != nil {
+		return nil, err
+	}
+	recs := make([]store.ObjectRecord, len(batch))
+	for i := range batch {
+		d := &batch[i]
+		tx := g.Object(d.meta)
+		if d.rows.Len() > 0 {
+			if err := tx.Append(&d.rows); err != nil {
+				g.Rollback()
+				return nil, err
+			}
+		}
+		tx.SetFormat(d.meta.Format)
+		rec, err := tx.Commit(d.sha)
+		if err != nil {
+			g.Rollback()
+			return nil, err
+		}
+		recs[i] = rec
+	}
+	if err := g.Commit(); err != nil {
+		return nil, err
+	}
+	return recs, nil
 }
 
 func (r *runner) readFailed(ctx context.Context, it work, err error) error {

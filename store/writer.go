@@ -74,6 +74,7 @@ type ObjectTx struct {
 	counts ObjectRecord
 	reason string
 	detail string
+	group  *Group // set when the object shares its group's transaction
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
@@ -311,13 +312,16 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 		tx.rollback()
 		return ObjectRecord{}, fmt.Errorf("record object %s: %w", tx.meta.URI, err)
 	}
-	if _, err := tx.conn.ExecContext(tx.ctx, "COMMIT"); err != nil {
-		tx.rollback()
-		return ObjectRecord{}, fmt.Errorf("commit object %s: %w", tx.meta.URI, err)
+	if tx.group == nil {
+		if _, err := tx.conn.ExecContext(tx.ctx, "COMMIT"); err != nil {
+			tx.rollback()
+			return ObjectRecord{}, fmt.Errorf("commit object %s: %w", tx.meta.URI, err)
+		}
+		tx.s.commits.Add(1)
 	}
+	// In a group these advance now and are reset if the group rolls back.
 	tx.s.ids.nextObject++
 	tx.s.ids.lastChain = rec.ChainHash
-	tx.s.commits.Add(1)
 	return rec, nil
 }
 
@@ -332,6 +336,10 @@ func (tx *ObjectTx) Rollback() {
 }
 
 func (tx *ObjectTx) rollback() {
+	if tx.group != nil {
+		tx.group.fail()
+		return
+	}
 	_, _ = tx.conn.ExecContext(context.Background(), "ROLLBACK")
 	// Ids handed out inside the transaction are not reused after a rollback;
 	// reload them so the next object starts from what is on disk.
@@ -357,8 +365,97 @@ func (tx *ObjectTx) closeAppenders() error {
 
 func (tx *ObjectTx) finish() {
 	tx.done = true
+	if tx.group != nil {
+		return // the group owns the connection and the writer lock
+	}
 	_ = tx.conn.Close()
 	tx.s.writeMu.Unlock()
+}
+
+// Group writes several whole objects in one transaction. Small objects cost
+// mostly their commit (a WAL write and sync each); grouping them keeps the
+// all-or-nothing promise per object, since the group commits or rolls back
+// as a whole, at a fraction of the cost.
+type Group struct {
+	s       *Store
+	ctx     context.Context
+	conn    *sql.Conn
+	objects int
+	failed  bool
+	done    bool
+}
+
+// BeginGroup takes the store's single writer and starts a transaction that
+// objects join with Object.
+func (s *Store) BeginGroup(ctx context.Context) (*Group, error) {
+	if s.readOnly {
+		return nil, ErrReadOnly
+	}
+	s.writeMu.Lock()
+	if err := s.loadIDs(ctx); err != nil {
+		s.writeMu.Unlock()
+		return nil, err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("begin object group: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION"); err != nil {
+		_ = conn.Close()
+		s.writeMu.Unlock()
+		return nil, fmt.Errorf("begin object group: %w", err)
+	}
+	return &Group{s: s, ctx: ctx, conn: conn}, nil
+}
+
+// Object starts one object inside the group. Commit it (or Rollback, which
+// abandons the whole group) before starting the next one.
+func (g *Group) Object(meta ObjectMeta) *ObjectTx {
+	g.objects++
+	return &ObjectTx{s: g.s, ctx: g.ctx, conn: g.conn, meta: meta, id: g.s.ids.nextObject,
+		apps: map[string]*duckdb.Appender{}, group: g}
+}
+
+func (g *Group) fail() {
+	if g.failed {
+		return
+	}
+	g.failed = true
+	_, _ = g.conn.ExecContext(context.Background(), "ROLLBACK")
+	g.s.ids = nil
+}
+
+// Commit makes every object of the group visible at once.
+func (g *Group) Commit() error {
+	if g.done {
+		return errors.New("commit of a finished object group")
+	}
+	defer g.release()
+	if g.failed {
+		return errors.New("object group was rolled back")
+	}
+	if _, err := g.conn.ExecContext(g.ctx, "COMMIT"); err != nil {
+		g.fail()
+		return fmt.Errorf("commit %d objects: %w", g.objects, err)
+	}
+	g.s.commits.Add(1)
+	return nil
+}
+
+// Rollback abandons every object of the group.
+func (g *Group) Rollback() {
+	if g.done {
+		return
+	}
+	g.fail()
+	g.release()
+}
+
+func (g *Group) release() {
+	g.done = true
+	_ = g.conn.Close()
+	g.s.writeMu.Unlock()
 }
 
 // ChainLink computes one link of the object hash chain: it covers the previous
