@@ -80,4 +80,3 @@ func BenchmarkSyncSmallObjects(b *testing.B) {
 			n, first, float64(n)/first, cpu, again, peakRSSMB())
 	}
 }
-
