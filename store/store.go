@@ -174,10 +174,10 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	if s.readOnly {
 		return func() {}, nil
 	}
-	if _, err := s.db.ExecContext(ctx, "SET threads = 1"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "SET threads = 1; SET memory_limit = '192MB'"); err != nil {
 		return nil, err
 	}
-	return func() { _, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads") }, nil
+	return func() { _, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit") }, nil
 }
 
 // SetMemoryLimit caps DuckDB's memory for this case file ("256MB", "2GB").
