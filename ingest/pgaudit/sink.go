@@ -85,7 +85,10 @@ func newSink(ctx context.Context, ref string, opt Options, emit model.Emit, st *
 		emit: emit, batchSize: bs, stats: st,
 		pids:   make(map[int32]*pidState),
 		intern: make(map[string]string),
-		batch:  model.Batch{Events: make([]model.Event, 0, bs)},
+		// Start small: most objects of a sync are small, and zeroing a full
+		// batch of events per object cost more than decoding it. The batch is
+		// reused, so a large file grows it once.
+		batch: model.Batch{Events: make([]model.Event, 0, min(bs, 64))},
 	}
 }
 
