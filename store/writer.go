@@ -301,10 +301,7 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 	if !tx.meta.LastModified.IsZero() {
 		lastMod = tx.meta.LastModified.UTC()
 	}
-	_, err := tx.conn.ExecContext(tx.ctx, `INSERT INTO objects (object_id, source, uri, object_key, etag, version_id, size,
-		last_modified, sha256, status, reason, detail, format, event_count, heartbeat_count, message_count, reject_count,
-		new_version, run_id, ingested_at, prev_hash, chain_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)`,
+	_, err := tx.execInsertObject(
 		tx.id, tx.meta.Source, tx.meta.URI, tx.meta.Key, nullStr(tx.meta.ETag), nullStr(tx.meta.VersionID), tx.meta.Size,
 		lastMod, sha, rec.Status, nullStr(tx.reason), nullStr(tx.detail), nullStr(tx.meta.Format),
 		rec.Events, rec.Heartbeats, rec.Messages, rec.Rejects, tx.meta.NewVersion, nullRun(tx.meta.RunID), nullStr(prev), rec.ChainHash)
@@ -323,6 +320,27 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 	tx.s.ids.nextObject++
 	tx.s.ids.lastChain = rec.ChainHash
 	return rec, nil
+}
+
+const insertObjectSQL = `INSERT INTO objects (object_id, source, uri, object_key, etag, version_id, size,
+	last_modified, sha256, status, reason, detail, format, event_count, heartbeat_count, message_count, reject_count,
+	new_version, run_id, ingested_at, prev_hash, chain_hash)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)`
+
+// execInsertObject records the objects row; a group prepares it once for all
+// its objects.
+func (tx *ObjectTx) execInsertObject(args ...any) (sql.Result, error) {
+	if g := tx.group; g != nil {
+		if g.insertObject == nil {
+			st, err := g.conn.PrepareContext(g.ctx, insertObjectSQL)
+			if err != nil {
+				return nil, err
+			}
+			g.insertObject = st
+		}
+		return g.insertObject.ExecContext(tx.ctx, args...)
+	}
+	return tx.conn.ExecContext(tx.ctx, insertObjectSQL, args...)
 }
 
 // Rollback abandons the object: none of its rows stay.
@@ -383,6 +401,8 @@ type Group struct {
 	objects int
 	failed  bool
 	done    bool
+
+	insertObject *sql.Stmt // prepared on conn by the first object
 }
 
 // BeginGroup takes the store's single writer and starts a transaction that
@@ -454,6 +474,9 @@ func (g *Group) Rollback() {
 
 func (g *Group) release() {
 	g.done = true
+	if g.insertObject != nil {
+		_ = g.insertObject.Close()
+	}
 	_ = g.conn.Close()
 	g.s.writeMu.Unlock()
 }
