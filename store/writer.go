@@ -176,54 +176,51 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 			}
 			tx.counts.Events += int64(len(b.Events))
 		}
-		if len(b.Heartbeats) > 0 {
-			a, err := tx.appender(conn, "heartbeats")
-			if err != nil {
-				return err
-			}
-			for i := range b.Heartbeats {
-				h := &b.Heartbeats[i]
-				if err := a.AppendRow(tx.id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)); err != nil {
-					return fmt.Errorf("append heartbeat: %w", err)
-				}
-			}
-			tx.counts.Heartbeats += int64(len(b.Heartbeats))
+		if err := appendRows(tx, conn, "heartbeats", b.Heartbeats, func(h *model.Heartbeat) []driver.Value {
+			return []driver.Value{tx.id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)}
+		}); err != nil {
+			return err
 		}
-		if len(b.Messages) > 0 {
-			a, err := tx.appender(conn, "server_messages")
-			if err != nil {
-				return err
-			}
-			for i := range b.Messages {
-				m := &b.Messages[i]
-				if err := a.AppendRow(tx.id, nullStr(m.Cluster), nullStr(m.Instance), m.LogTime.UTC(), nullStr(m.Severity),
-					nullStr(m.SessionID), nullI32(m.PID), nullStr(m.UserName), nullStr(m.DatabaseName), nullStr(m.RemoteHost),
-					nullStr(m.SQLState), nullStr(m.Message), nullStr(m.Detail), nullStr(m.Statement), nullStr(m.ObjectRef)); err != nil {
-					return fmt.Errorf("append server message: %w", err)
-				}
-			}
-			tx.counts.Messages += int64(len(b.Messages))
+		tx.counts.Heartbeats += int64(len(b.Heartbeats))
+		if err := appendRows(tx, conn, "server_messages", b.Messages, func(m *model.ServerMessage) []driver.Value {
+			return []driver.Value{tx.id, nullStr(m.Cluster), nullStr(m.Instance), m.LogTime.UTC(), nullStr(m.Severity),
+				nullStr(m.SessionID), nullI32(m.PID), nullStr(m.UserName), nullStr(m.DatabaseName), nullStr(m.RemoteHost),
+				nullStr(m.SQLState), nullStr(m.Message), nullStr(m.Detail), nullStr(m.Statement), nullStr(m.ObjectRef)}
+		}); err != nil {
+			return err
 		}
-		if len(b.Rejects) > 0 {
-			a, err := tx.appender(conn, "rejects")
-			if err != nil {
-				return err
+		tx.counts.Messages += int64(len(b.Messages))
+		if err := appendRows(tx, conn, "rejects", b.Rejects, func(r *model.Reject) []driver.Value {
+			if tx.reason == "" {
+				tx.reason, tx.detail = r.Reason, r.Detail
 			}
-			for i := range b.Rejects {
-				r := &b.Rejects[i]
-				if tx.reason == "" {
-					tx.reason, tx.detail = r.Reason, r.Detail
-				}
-				if err := a.AppendRow(tx.id, r.Offset, r.Reason, nullStr(r.Detail)); err != nil {
-					return fmt.Errorf("append reject: %w", err)
-				}
-			}
-			tx.counts.Rejects += int64(len(b.Rejects))
+			return []driver.Value{tx.id, r.Offset, r.Reason, nullStr(r.Detail)}
+		}); err != nil {
+			return err
 		}
+		tx.counts.Rejects += int64(len(b.Rejects))
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tx.meta.URI, err)
+	}
+	return nil
+}
+
+// appendRows appends the low-volume row kinds (heartbeats, server messages,
+// rejects) through the table's appender, one row per element.
+func appendRows[T any](tx *ObjectTx, conn driver.Conn, table string, rows []T, row func(*T) []driver.Value) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	a, err := tx.appender(conn, table)
+	if err != nil {
+		return err
+	}
+	for i := range rows {
+		if err := a.AppendRow(row(&rows[i])...); err != nil {
+			return fmt.Errorf("append to %s: %w", table, err)
+		}
 	}
 	return nil
 }
