@@ -151,17 +151,6 @@ func Run(ctx context.Context, st *store.Store, opt Options) ([]Finding, []RuleEr
 	}
 	results := make([]result, len(selected))
 	workers := min(len(selected), 2)
-	if workers > 1 {
-		// On a read-only case file the first guarded query locks the
-		// database instance's configuration; two first queries at once
-		// would both try, and the later one fail. One trivial query first.
-		if err := st.QueryNamedReadOnly(ctx, "SELECT 1", nil, func([]store.ResultColumn, []any) error { return nil }); err != nil {
-			if ctxErr := ctx.Err(); ctxErr != nil {
-				return nil, nil, ctxErr
-			}
-			return nil, nil, err
-		}
-	}
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range workers {
