@@ -468,3 +468,30 @@ func TestWindowedPagingMatchesFullSort(t *testing.T) {
 		}
 	}
 }
+
+// TestFirstGuardedQueriesAtOnce: several first queries on a read-only case
+// file all lock the session; none may fail because another locked it first.
+func TestFirstGuardedQueriesAtOnce(t *testing.T) {
+	ctx := context.Background()
+	s, p := openTemp(t)
+	writeObject(t, s, "/a", []model.Event{ev(1, "a", "READ", "SELECT", "s")})
+	_ = s.Close()
+	for round := 0; round < 5; round++ {
+		ro, err := Open(ctx, p, Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make(chan error, 6)
+		for i := 0; i < 6; i++ {
+			go func() {
+				errs <- ro.QueryReadOnly(ctx, "SELECT count(*) FROM audit_events", func([]string, []any) error { return nil })
+			}()
+		}
+		for i := 0; i < 6; i++ {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: %v", round, err)
+			}
+		}
+		_ = ro.Close()
+	}
+}
