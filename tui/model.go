@@ -462,6 +462,10 @@ func (m *Model) handleKey(msg tea.KeyPressMsg) tea.Cmd {
 		return nil
 	case key.Matches(msg, k.Back):
 		return m.goBack()
+	case key.Matches(msg, k.Filter) && m.page != pageEvents && m.page != pageStart && m.page != pageSessions:
+		// / filters events from any page, as in the tools DBAs know.
+		cmd := m.showPage(pageEvents)
+		return tea.Batch(cmd, m.bar.Focus(m.ctx, m.data))
 	case key.Matches(msg, k.TimeZone):
 		return m.toggleZone()
 	case key.Matches(msg, k.Events):

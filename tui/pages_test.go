@@ -269,3 +269,22 @@ func TestProgramOpensOnFindings(t *testing.T) {
 	tm.Type("q")
 	tm.FinalModel(t, teatest.WithFinalTimeout(5*time.Second))
 }
+
+// TestSlashFiltersFromFindings: / opens the filter line from the findings page
+// and the filter applies to the events page.
+func TestSlashFiltersFromFindings(t *testing.T) {
+	s := casefixture.BuildFindings(t)
+	m := newModel(t, s, func(o *Options) { o.Findings = nil })
+	if m.page != pageFindings {
+		t.Fatalf("did not open on findings: %v", m.page)
+	}
+	m = press(t, m, "/")
+	if m.page != pageEvents || !m.bar.Focused() {
+		t.Fatalf("/ on findings: page %v, filter line focused %v", m.page, m.bar.Focused())
+	}
+	m = typeText(t, m, "user:alice")
+	m = press(t, m, "enter")
+	if len(m.filter.Users) != 1 || m.filter.Users[0] != "alice" {
+		t.Errorf("filter after / on findings: %+v", m.filter)
+	}
+}
