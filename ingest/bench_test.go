@@ -7,9 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/auditlens/auditlens/internal/benchstat"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -51,21 +52,6 @@ func repeatFile(b *testing.B, src, dst string, size int64) int64 {
 	return n
 }
 
-func peakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
-}
-
 // BenchmarkIngestPgAuditStderr is local file → DuckDB through the real pipeline,
 // with DuckDB's own read_csv of a csvlog of the same size as the reference.
 func BenchmarkIngestPgAuditStderr(b *testing.B) {
@@ -91,22 +77,22 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
-		var ru0 = cpuTime()
+		var ru0 = benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench"}}}}, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		secs := time.Since(start).Seconds()
-		cpu := cpuTime() - ru0
+		cpu := benchstat.CPUTime() - ru0
 		restore()
 		_ = st.Close()
 		events := sum.Totals().Events
 		b.ReportMetric(float64(events)/secs, "records/s")
 		b.ReportMetric(float64(events)/cpu.Seconds(), "records/cpu-s")
-		b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+		b.ReportMetric(benchstat.PeakRSSMB(), "peakRSS-MB")
 		b.Logf("pipeline: %d MB stderr log, %d records in %.2fs = %.0f records/s (goal ≥ 200k on 2 cores); %.0f records per CPU-second; peak RSS %.0f MB (goal ≤ 250 MB for 1 GB)",
-			size>>20, events, secs, float64(events)/secs, float64(events)/cpu.Seconds(), peakRSSMB())
+			size>>20, events, secs, float64(events)/secs, float64(events)/cpu.Seconds(), benchstat.PeakRSSMB())
 
 		// Reference: DuckDB reading a csvlog of the same size itself.
 		c, err := duckdb.NewConnector("", nil)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditlens/auditlens/internal/benchstat"
+
 	"github.com/auditlens/auditlens/ingest/das"
 	"github.com/auditlens/auditlens/ingest/das/kmsfake"
 	"github.com/auditlens/auditlens/ingest/source"
@@ -107,14 +109,14 @@ func BenchmarkSyncDAS(b *testing.B) {
 			jobs = append(jobs, Job{Name: src.Name, Source: source.Retrying(s3s, source.RetryPolicy{}),
 				Decoder: DAS{Decoder: dec2, Options: das.Options{Cluster: src.Cluster, ResourceID: src.ResourceID, Mode: src.Mode}}})
 		}
-		cpu0 := cpuTime()
+		cpu0 := benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, jobs, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		secs := time.Since(start).Seconds()
-		cpu := (cpuTime() - cpu0).Seconds()
+		cpu := (benchstat.CPUTime() - cpu0).Seconds()
 		_ = st.Close()
 		tot := sum.Totals()
 		rows := tot.Events + tot.Heartbeats

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/auditlens/auditlens/internal/benchstat"
+
 	"github.com/auditlens/auditlens/ingest/pgaudit"
 	"github.com/auditlens/auditlens/ingest/source"
 	"github.com/auditlens/auditlens/ingest/source/s3/s3test"
@@ -52,13 +54,13 @@ func BenchmarkSyncSmallObjects(b *testing.B) {
 			b.Fatal(err)
 		}
 		start := time.Now()
-		cpu0 := cpuTime()
+		cpu0 := benchstat.CPUTime()
 		sum, err := Run(ctx, st, jobs, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
 		first := time.Since(start).Seconds()
-		cpu := (cpuTime() - cpu0).Seconds()
+		cpu := (benchstat.CPUTime() - cpu0).Seconds()
 		if got := sum.Totals().New; got != int64(n) {
 			b.Fatalf("first sync wrote %d objects, want %d", got, n)
 		}
@@ -75,8 +77,8 @@ func BenchmarkSyncSmallObjects(b *testing.B) {
 		_ = st.Close()
 		b.ReportMetric(float64(n)/first, "objects/s")
 		b.ReportMetric(again, "resync-s")
-		b.ReportMetric(peakRSSMB(), "peakRSS-MB")
+		b.ReportMetric(benchstat.PeakRSSMB(), "peakRSS-MB")
 		b.Logf("%d small objects: first sync %.1fs = %.0f objects/s (goal ≥ 200), %.1f CPU-s; re-sync with nothing new %.2fs (goal ≤ 3 s); peak RSS %.0f MB",
-			n, first, float64(n)/first, cpu, again, peakRSSMB())
+			n, first, float64(n)/first, cpu, again, benchstat.PeakRSSMB())
 	}
 }

@@ -7,9 +7,10 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/auditlens/auditlens/internal/benchstat"
 
 	"github.com/auditlens/auditlens/internal/synth"
 	"github.com/auditlens/auditlens/store/model"
@@ -54,7 +55,7 @@ func BenchmarkStore(b *testing.B) {
 		batch := &model.Batch{Events: make([]model.Event, 0, 10_000)}
 		runtime.GC()
 		start := time.Now()
-		cpu0 := benchCPUTime()
+		cpu0 := benchstat.CPUTime()
 		var inAppend, inCommit, cpuAppend, cpuCommit time.Duration
 		var ev model.Event
 		written := int64(0)
@@ -67,43 +68,43 @@ func BenchmarkStore(b *testing.B) {
 				batch.Events = append(batch.Events, ev)
 				written++
 				if len(batch.Events) == cap(batch.Events) {
-					t0, c0 := time.Now(), benchCPUTime()
+					t0, c0 := time.Now(), benchstat.CPUTime()
 					if err := tx.Append(batch); err != nil {
 						b.Fatal(err)
 					}
 					inAppend += time.Since(t0)
-					cpuAppend += benchCPUTime() - c0
+					cpuAppend += benchstat.CPUTime() - c0
 					batch.Reset()
 				}
 			}
-			t0, c0 := time.Now(), benchCPUTime()
+			t0, c0 := time.Now(), benchstat.CPUTime()
 			if len(batch.Events) > 0 {
 				if err := tx.Append(batch); err != nil {
 					b.Fatal(err)
 				}
 				batch.Reset()
 			}
-			t1, c1 := time.Now(), benchCPUTime()
+			t1, c1 := time.Now(), benchstat.CPUTime()
 			inAppend += t1.Sub(t0)
 			cpuAppend += c1 - c0
 			if _, err := tx.Commit("x"); err != nil {
 				b.Fatal(err)
 			}
 			inCommit += time.Since(t1)
-			cpuCommit += benchCPUTime() - c1
+			cpuCommit += benchstat.CPUTime() - c1
 		}
 		appendSecs := time.Since(start).Seconds()
-		appendCPU := (benchCPUTime() - cpu0).Seconds()
-		t0, c0 := time.Now(), benchCPUTime()
+		appendCPU := (benchstat.CPUTime() - cpu0).Seconds()
+		t0, c0 := time.Now(), benchstat.CPUTime()
 		if err := st.Close(); err != nil {
 			b.Fatal(err)
 		}
 		closeSecs := time.Since(t0).Seconds()
-		closeCPU := (benchCPUTime() - c0).Seconds()
+		closeCPU := (benchstat.CPUTime() - c0).Seconds()
 		b.Logf("append phase: %.2fs wall, %.2fs CPU (%.0f events per CPU-second) of which Append %.2fs (%.2fs CPU), Commit %.2fs (%.2fs CPU); Close (checkpoint) %.2fs (%.2fs CPU); peak RSS %.0f MB",
-			appendSecs, appendCPU, float64(n)/appendCPU, inAppend.Seconds(), cpuAppend.Seconds(), inCommit.Seconds(), cpuCommit.Seconds(), closeSecs, closeCPU, benchPeakRSSMB())
+			appendSecs, appendCPU, float64(n)/appendCPU, inAppend.Seconds(), cpuAppend.Seconds(), inCommit.Seconds(), cpuCommit.Seconds(), closeSecs, closeCPU, benchstat.PeakRSSMB())
 		b.ReportMetric(float64(n)/appendCPU, "events/cpu-s")
-		b.ReportMetric(benchPeakRSSMB(), "peakRSS-MB")
+		b.ReportMetric(benchstat.PeakRSSMB(), "peakRSS-MB")
 		fi, _ := os.Stat(path)
 		if os.Getenv("AUDITLENS_BENCH_APPEND_ONLY") != "" {
 			b.ReportMetric(float64(n)/appendSecs, "events/s")
@@ -186,19 +187,4 @@ func shortUnit(u string) string {
 		return "B/e"
 	}
 	return u
-}
-
-func benchPeakRSSMB() float64 {
-	data, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmHWM:") {
-			f := strings.Fields(line)
-			kb, _ := strconv.ParseFloat(f[1], 64)
-			return kb / 1024
-		}
-	}
-	return 0
 }

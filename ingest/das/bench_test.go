@@ -6,9 +6,10 @@ import (
 	"encoding/json"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/auditlens/auditlens/internal/benchstat"
 
 	"github.com/auditlens/auditlens/ingest/das/kmsfake"
 	"github.com/auditlens/auditlens/store/model"
@@ -85,7 +86,7 @@ func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(len(obj)))
 	b.ResetTimer()
 	start := time.Now()
-	cpu0 := cpuTime()
+	cpu0 := benchstat.CPUTime()
 	var paused time.Duration
 	for b.Loop() {
 		p := time.Now()
@@ -101,7 +102,7 @@ func BenchmarkDecode(b *testing.B) {
 		kmsCalls += st.KMSCalls
 	}
 	elapsed := time.Since(start) - paused
-	reportStats(b, total, elapsed, cpuTime()-cpu0)
+	reportStats(b, total, elapsed, benchstat.CPUTime()-cpu0)
 	b.ReportMetric(float64(kmsCalls)/float64(b.N), "kms-calls/op")
 }
 
@@ -116,7 +117,7 @@ func BenchmarkDecodeParallel(b *testing.B) {
 	b.SetBytes(int64(len(obj)))
 	b.ResetTimer()
 	start := time.Now()
-	cpu0 := cpuTime()
+	cpu0 := benchstat.CPUTime()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			st, err := d.Decode(context.Background(), "s3://b/"+benchKey, benchKey, bytes.NewReader(obj), Options{}, discard)
@@ -132,7 +133,7 @@ func BenchmarkDecodeParallel(b *testing.B) {
 	if failed.Load() {
 		b.Fatal("decode failed")
 	}
-	reportStats(b, total, elapsed, cpuTime()-cpu0)
+	reportStats(b, total, elapsed, benchstat.CPUTime()-cpu0)
 	b.ReportMetric(float64(d.KMSCalls()), "kms-calls/run")
 }
 
@@ -162,13 +163,4 @@ func reportStats(b *testing.B, t Stats, elapsed, cpu time.Duration) {
 	b.ReportMetric(float64(t.Stage.Decrypt.Nanoseconds())/n, "decrypt-ns/event")
 	b.ReportMetric(float64(t.Stage.Gunzip.Nanoseconds())/n, "gunzip-ns/event")
 	b.ReportMetric(float64(t.Stage.JSON.Nanoseconds())/n, "json-ns/event")
-}
-
-// cpuTime is the user+system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/auditlens/auditlens/internal/benchstat"
+
 	"github.com/auditlens/auditlens/store/model"
 )
 
@@ -25,7 +27,7 @@ func benchDecode(b *testing.B, data []byte, opt Options) {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	b.ResetTimer()
-	cpu0 := cpuTime()
+	cpu0 := benchstat.CPUTime()
 	for b.Loop() {
 		audit = 0
 		_, err := Decode(context.Background(), "bench", bytes.NewReader(data), opt, func(bt *model.Batch) error {
@@ -43,7 +45,7 @@ func benchDecode(b *testing.B, data []byte, opt Options) {
 	b.ReportMetric(float64(audit)*float64(b.N)/b.Elapsed().Seconds(), "records/s")
 	// Per CPU-second of the whole process (GC included): the per-core rate,
 	// independent of other load on the machine.
-	if cpu := cpuTime() - cpu0; cpu > 0 {
+	if cpu := benchstat.CPUTime() - cpu0; cpu > 0 {
 		b.ReportMetric(float64(audit)*float64(b.N)/cpu.Seconds(), "records/cpu-s")
 	}
 }

@@ -4,9 +4,10 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/auditlens/auditlens/internal/benchstat"
 
 	"github.com/auditlens/auditlens/store"
 )
@@ -22,12 +23,12 @@ func BenchmarkExport(b *testing.B) {
 		b.Run(string(format), func(b *testing.B) {
 			var total, cpu time.Duration
 			for i := 0; i < b.N; i++ {
-				cpu0 := cpuTime()
+				cpu0 := benchstat.CPUTime()
 				out := filepath.Join(dir, "bench."+string(format))
 				start := time.Now()
 				m, err := Export(context.Background(), st, Request{Filter: &store.Filter{}, Format: format, Out: out}, nil)
 				total += time.Since(start)
-				cpu += cpuTime() - cpu0
+				cpu += benchstat.CPUTime() - cpu0
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -44,12 +45,4 @@ func BenchmarkExport(b *testing.B) {
 			b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/export")
 		})
 	}
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -9,9 +9,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/auditlens/auditlens/internal/benchstat"
 
 	"github.com/auditlens/auditlens/store"
 	"github.com/auditlens/auditlens/store/findings"
@@ -132,7 +133,7 @@ func BenchmarkBuiltinRules(b *testing.B) {
 	bench := func(b *testing.B, only []string, dump string) {
 		var found int
 		var fs []findings.Finding
-		cpu0 := benchCPUTime()
+		cpu0 := benchstat.CPUTime()
 		for b.Loop() {
 			var rerrs []findings.RuleError
 			o := opt
@@ -146,7 +147,7 @@ func BenchmarkBuiltinRules(b *testing.B) {
 			}
 			found = len(fs)
 		}
-		cpu := benchCPUTime() - cpu0
+		cpu := benchstat.CPUTime() - cpu0
 		b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/run")
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/run")
 		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds()/1e6, "Mevents/s")
@@ -203,15 +204,6 @@ func benchCaseFile(b *testing.B, n int64) string {
 		b.Fatal(err)
 	}
 	return path
-}
-
-// benchCPUTime is the process's user+system CPU time.
-func benchCPUTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // TestBenchmarkCaseFile keeps the generator honest on a small case file:

@@ -1,13 +1,14 @@
-package ingest
+//go:build unix
+
+package benchstat
 
 import (
 	"syscall"
 	"time"
 )
 
-// cpuTime is the process's user+system CPU time, to report work per CPU-second
-// next to wall-clock rates on a shared machine.
-func cpuTime() time.Duration {
+// CPUTime is the process's user plus system CPU time.
+func CPUTime() time.Duration {
 	var ru syscall.Rusage
 	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
 		return 0

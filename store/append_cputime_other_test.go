@@ -1,7 +1,0 @@
-//go:build !unix
-
-package store
-
-import "time"
-
-func benchCPUTime() time.Duration { return 0 }
