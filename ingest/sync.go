@@ -366,7 +366,11 @@ func (r *runner) ingestObject(ctx context.Context, runID int64, it work) error {
 	sha := hex.EncodeToString(hr.h.Sum(nil))
 	if w.tx == nil {
 		// Decoded whole in memory: the group writer commits it together with
-		// other small objects.
+		// other small objects. Its raw records are compressed here, on the
+		// decoding goroutine.
+		if err := store.PackRaw(&w.buf); err != nil {
+			return err
+		}
 		select {
 		case r.decoded <- decodedObject{it: it, meta: w.meta, rows: w.buf, sha: sha}:
 			return nil
@@ -564,6 +568,9 @@ type objectWriter struct {
 }
 
 func (w *objectWriter) emit(b *model.Batch) error {
+	if b.PackedRaw != nil {
+		return errors.New("decoder emitted a batch with packed raw records") // packing is the pipeline's job
+	}
 	if w.tx == nil && w.buf.Len()+b.Len() <= w.limit {
 		w.buf.Events = append(w.buf.Events, b.Events...)
 		w.buf.Heartbeats = append(w.buf.Heartbeats, b.Heartbeats...)
@@ -580,6 +587,11 @@ func (w *objectWriter) emit(b *model.Batch) error {
 		Heartbeats: append([]model.Heartbeat(nil), b.Heartbeats...),
 		Messages:   append([]model.ServerMessage(nil), b.Messages...),
 		Rejects:    append([]model.Reject(nil), b.Rejects...),
+		PackedRaw:  b.PackedRaw,
+	}
+	// Compressing the raw records here keeps that work off the writer.
+	if err := store.PackRaw(cp); err != nil {
+		return err
 	}
 	select {
 	case w.stream <- cp:

@@ -207,6 +207,16 @@ func TestSyncDASFromS3WithFaults(t *testing.T) {
 	if dup := scalar(t, st, `SELECT count(*) - count(DISTINCT object_ref) FROM events`); dup != 0 {
 		t.Errorf("%d duplicate object_ref", dup)
 	}
+	// Each DAS event keeps its own JSON as the raw record.
+	for ref, raw := range rawByRef(t, st) {
+		var ev struct {
+			Class   string `json:"class"`
+			Command string `json:"command"`
+		}
+		if err := json.Unmarshal([]byte(raw), &ev); err != nil || ev.Command == "" {
+			t.Fatalf("%s: raw %.80q is not a DAS event (%v)", ref, raw, err)
+		}
+	}
 	if s := env.s3.Stats(); len(s.Injected) < 3 {
 		t.Errorf("too few kinds of fault injected: %+v", s)
 	}
@@ -281,4 +291,45 @@ func TestSyncLargeObjectStreams(t *testing.T) {
 	if a != c || a == 0 {
 		t.Errorf("streamed %d events, buffered %d", a, c)
 	}
+	// The raw records, packed on the decoding side either way, are the log's
+	// messages, the same whichever way the object went.
+	streamed, buffered := rawByRef(t, st), rawByRef(t, st2)
+	if len(streamed) == 0 || len(streamed) != len(buffered) {
+		t.Fatalf("raw records: %d streamed, %d buffered", len(streamed), len(buffered))
+	}
+	for ref, raw := range streamed {
+		first, _, _ := strings.Cut(raw, "\n") // continuation lines lose their TAB
+		if raw != buffered[ref] || first == "" || !strings.Contains(string(b), first) {
+			t.Fatalf("%s: raw %.80q (buffered %.80q) is not a message of the log", ref, raw, buffered[ref])
+		}
+	}
+}
+
+// rawByRef returns the raw record of every 7th event, by object_ref.
+func rawByRef(t *testing.T, st *store.Store) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := st.DB().QueryContext(ctx, `SELECT event_id, object_ref FROM events WHERE event_id % 7 = 0`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := map[int64]string{}
+	for rows.Next() {
+		var id int64
+		var ref string
+		if err := rows.Scan(&id, &ref); err != nil {
+			t.Fatal(err)
+		}
+		ids[id] = ref
+	}
+	rows.Close()
+	out := map[string]string{}
+	for id, ref := range ids {
+		raw, err := st.Raw(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[ref] = raw
+	}
+	return out
 }

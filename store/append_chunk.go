@@ -272,7 +272,7 @@ func (a *eventAppender) appendEvent(eventID, objectID int64, e *model.Event) err
 	a.strNotNull(colObjectRef, r, e.ObjectRef)
 	a.setValid(colInternal, r, true)
 	*(*bool)(unsafe.Add(a.data[colInternal], r)) = e.Internal
-	a.str(colRaw, r, e.Raw)
+	a.setValid(colRaw, r, false) // raw: in raw_blocks
 	a.rows++
 	return nil
 }

@@ -181,7 +181,11 @@ func (s *Store) Raw(ctx context.Context, id int64) (string, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("event %d: %w", id, ErrNotFound)
 	}
-	return raw.String, err
+	if err != nil || raw.String != "" {
+		return raw.String, err // case files written before raw_blocks keep it here
+	}
+	r, _, err := s.rawFromBlocks(ctx, id)
+	return validUTF8(r), err
 }
 
 // SessionEvents returns every event of one session of a cluster, in order.

@@ -75,6 +75,7 @@ type ObjectTx struct {
 	reason string
 	detail string
 	group  *Group // set when the object shares its group's transaction
+	raw    rawBlock
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
@@ -144,6 +145,8 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 	}
 	err := tx.conn.Raw(func(dc any) error {
 		conn := dc.(driver.Conn)
+		firstID := tx.s.ids.nextEvent
+		packed := b.PackedRaw != nil
 		if len(b.Events) > 0 && !tx.slow && tx.events == nil {
 			ea, err := newEventAppender(conn)
 			switch {
@@ -160,6 +163,9 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 				if err := tx.events.appendEvent(tx.s.ids.nextEvent, tx.id, &b.Events[i]); err != nil {
 					return fmt.Errorf("append events: %w", err)
 				}
+				if !packed {
+					tx.raw.add(tx.s.ids.nextEvent, b.Events[i].Raw)
+				}
 				tx.s.ids.nextEvent++
 			}
 			tx.counts.Events += int64(len(b.Events))
@@ -172,9 +178,21 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 				if err := appendEvent(a, tx.s.ids.nextEvent, tx.id, &b.Events[i]); err != nil {
 					return fmt.Errorf("append event %s: %w", b.Events[i].ObjectRef, err)
 				}
+				if !packed {
+					tx.raw.add(tx.s.ids.nextEvent, b.Events[i].Raw)
+				}
 				tx.s.ids.nextEvent++
 			}
 			tx.counts.Events += int64(len(b.Events))
+		}
+		if packed && len(b.Events) > 0 {
+			if err := tx.appendPacked(conn, firstID, len(b.Events), b.PackedRaw); err != nil {
+				return err
+			}
+		} else if len(tx.raw.buf) >= rawBlockBytes {
+			if err := tx.flushRaw(conn); err != nil {
+				return err
+			}
 		}
 		if err := appendRows(tx, conn, "heartbeats", b.Heartbeats, func(h *model.Heartbeat) []driver.Value {
 			return []driver.Value{tx.id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)}
@@ -253,7 +271,7 @@ func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) er
 		nullStr(e.Class), nullStr(e.Command), nullStr(e.ObjectType), nullStr(e.ObjectName), nullStr(e.Statement),
 		params, nullI64(e.RowCount), nullStr(e.DatabaseName), nullStr(e.UserName), nullStr(e.ApplicationName),
 		nullStr(e.RemoteHost), nullI32(e.RemotePort), nullI32(e.PID), nullStr(e.ErrorMessage), nullI32(e.ExitCode),
-		validUTF8(e.ObjectRef), e.Internal, nullStr(e.Raw),
+		validUTF8(e.ObjectRef), e.Internal, nil, // raw: in raw_blocks
 	)
 }
 
@@ -264,6 +282,12 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 		return ObjectRecord{}, errors.New("commit of a finished object transaction")
 	}
 	defer tx.finish()
+	if tx.counts.Status != StatusQuarantined {
+		if err := tx.conn.Raw(func(dc any) error { return tx.flushRaw(dc.(driver.Conn)) }); err != nil {
+			tx.rollback()
+			return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
+		}
+	}
 	if err := tx.closeAppenders(); err != nil {
 		tx.rollback()
 		return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
@@ -275,7 +299,7 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 	rec.Detail = tx.detail
 	if rec.Status == StatusQuarantined {
 		// A quarantined object keeps no rows: drop whatever was appended.
-		for _, t := range []string{"events", "heartbeats", "server_messages"} {
+		for _, t := range []string{"events", "heartbeats", "server_messages", "raw_blocks"} {
 			if _, err := tx.conn.ExecContext(tx.ctx, "DELETE FROM "+t+" WHERE object_id = ?", tx.id); err != nil {
 				tx.rollback()
 				return ObjectRecord{}, fmt.Errorf("quarantine %s: %w", tx.meta.URI, err)

@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/auditlens/auditlens/store/model"
+)
+
+// Raw records come back exactly from their compressed blocks: across block
+// boundaries, for events without one, for objects written alone or in a
+// group, and a quarantined object leaves no block behind.
+func TestRawBlocks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	want := map[int64]string{}
+	mk := func(obj, n int) []model.Event {
+		evs := make([]model.Event, n)
+		for i := range evs {
+			evs[i] = ev(i, "alice", "READ", "SELECT", "SELECT 1")
+			evs[i].ObjectRef = fmt.Sprintf("o%d:%d", obj, i)
+			switch i % 5 {
+			case 0:
+				evs[i].Raw = "" // no raw record
+			case 1:
+				evs[i].Raw = strings.Repeat(fmt.Sprintf("long record %d of object %d, ", i, obj), 200)
+			default:
+				evs[i].Raw = fmt.Sprintf("AUDIT: SESSION,%d,1,READ,SELECT,,,\"SELECT 'x\nline', 1\",<none>\x00\xff", i)
+			}
+		}
+		return evs
+	}
+	record := func(rec ObjectRecord, evs []model.Event) {
+		// Ids are consecutive from the object's first.
+		var first int64
+		if err := s.db.QueryRowContext(ctx, "SELECT min(event_id) FROM events WHERE object_id = ?", rec.ObjectID).Scan(&first); err != nil {
+			t.Fatal(err)
+		}
+		for i, e := range evs {
+			want[first+int64(i)] = validUTF8(e.Raw)
+		}
+	}
+	// Alone, large enough for several blocks (each long record is ~6 KB).
+	big := mk(1, 900)
+	tx, err := s.BeginObject(ctx, ObjectMeta{Source: "t", URI: "/o1", Key: "/o1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < len(big); i += 100 { // several batches, some packed by the decoder's side
+		b := &model.Batch{Events: append([]model.Event(nil), big[i:i+100]...)}
+		if i%300 == 100 {
+			if err := PackRaw(b); err != nil || b.PackedRaw == nil || b.Events[1].Raw != "" {
+				t.Fatalf("PackRaw: %v", err)
+			}
+		}
+		if err := tx.Append(b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rec, err := tx.Commit("sha")
+	if err != nil {
+		t.Fatal(err)
+	}
+	record(rec, big)
+	// In a group, next to a quarantined object.
+	g, err := s.BeginGroup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small := mk(2, 7)
+	otx := g.Object(ObjectMeta{Source: "t", URI: "/o2", Key: "/o2"})
+	if err := otx.Append(&model.Batch{Events: small}); err != nil {
+		t.Fatal(err)
+	}
+	rec2, err := otx.Commit("sha2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	qtx := g.Object(ObjectMeta{Source: "t", URI: "/o3", Key: "/o3"})
+	if err := qtx.Append(&model.Batch{Events: mk(3, 600)}); err != nil {
+		t.Fatal(err)
+	}
+	qtx.Quarantine(model.ReasonRead, "cut off")
+	if _, err := qtx.Commit("sha3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	record(rec2, small)
+
+	var blocks, quarantined int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*), count(*) FILTER (WHERE object_id = ?) FROM raw_blocks", qtx.ObjectID()).Scan(&blocks, &quarantined); err != nil {
+		t.Fatal(err)
+	}
+	if blocks < 3 || quarantined != 0 {
+		t.Errorf("raw_blocks: %d blocks, %d of the quarantined object", blocks, quarantined)
+	}
+	for id, w := range want {
+		got, err := s.Raw(ctx, id)
+		if err != nil || got != w {
+			t.Fatalf("Raw(%d) = %.60q, %v; want %.60q", id, got, err, w)
+		}
+	}
+	var inColumn int
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE raw IS NOT NULL").Scan(&inColumn); err != nil || inColumn != 0 {
+		t.Errorf("events.raw set on %d rows (%v)", inColumn, err)
+	}
+}
+
+// A damaged block is reported, not mistaken for another record.
+func TestRawRecordDamaged(t *testing.T) {
+	enc, _, err := zstdCodec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b rawBlock
+	b.add(10, "first")
+	b.add(11, "second")
+	data := enc.EncodeAll(b.buf, nil)
+	if got, err := rawRecord(rawCodec, data, 1); err != nil || got != "second" {
+		t.Errorf("record 1 = %q, %v", got, err)
+	}
+	if _, err := rawRecord(rawCodec, data, 2); err == nil {
+		t.Error("record past the end: no error")
+	}
+	if _, err := rawRecord(rawCodec, data[:len(data)/2], 0); err == nil {
+		t.Error("truncated block: no error")
+	}
+	if _, err := rawRecord("lz4", data, 0); err == nil {
+		t.Error("unknown codec: no error")
+	}
+}
