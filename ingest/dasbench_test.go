@@ -98,6 +98,10 @@ func BenchmarkSyncDAS(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		// As the sync command runs.
+		if _, err := st.TuneForBulkWrites(ctx); err != nil {
+			b.Fatal(err)
+		}
 		if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
 			if _, err := st.DB().ExecContext(ctx, q); err != nil {
 				b.Fatal(err)

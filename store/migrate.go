@@ -92,7 +92,14 @@ func (s *Store) migrate(ctx context.Context) error {
 		if current == 0 {
 			return fmt.Errorf("%s is empty, not a case file yet; run a sync first: %w", s.path, ErrNotCaseFile)
 		}
-		return fmt.Errorf("case file %s has schema version %d and needs migration to %d; open it once without --read-only", s.path, current, latest)
+		// A read-only open never changes the evidence: an older schema is
+		// read as it is when every newer migration only adds what readers
+		// can do without.
+		if readableFrom(current) {
+			s.schema = current
+			return nil
+		}
+		return fmt.Errorf("case file %s has schema version %d and needs migration to %d; open it once read-write (auditlens sync or ingest, or the explorer without --read-only)", s.path, current, latest)
 	}
 	for _, m := range ms {
 		if m.version <= current {
@@ -119,5 +126,22 @@ func (s *Store) migrate(ctx context.Context) error {
 			return fmt.Errorf("commit migration %s: %w", m.name, err)
 		}
 	}
+	s.schema = latest
 	return nil
+}
+
+// additive are the migrations that only add what a reader of an older case
+// file can do without (2: raw_blocks; before it, raw records are in
+// events.raw).
+var additive = map[int]bool{2: true}
+
+// readableFrom reports whether a case file of schema version v can be read,
+// unmigrated, by this binary.
+func readableFrom(v int) bool {
+	for n := v + 1; n <= SchemaVersion(); n++ {
+		if !additive[n] {
+			return false
+		}
+	}
+	return true
 }

@@ -181,7 +181,7 @@ func (s *Store) Raw(ctx context.Context, id int64) (string, error) {
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("event %d: %w", id, ErrNotFound)
 	}
-	if err != nil || raw.String != "" {
+	if err != nil || raw.String != "" || s.schema < 2 {
 		return raw.String, err // case files written before raw_blocks keep it here
 	}
 	r, _, err := s.rawFromBlocks(ctx, id)

@@ -133,3 +133,53 @@ func TestRawRecordDamaged(t *testing.T) {
 		t.Error("unknown codec: no error")
 	}
 }
+
+// A case file from before raw_blocks opens read-only as it is (a forensic
+// copy is never changed) and shows its raw records from events.raw; opened
+// read-write it is migrated, and the old records still show.
+func TestSchemaOneReadOnly(t *testing.T) {
+	ctx := context.Background()
+	s, p := openTemp(t)
+	writeObject(t, s, "/old", []model.Event{ev(1, "alice", "READ", "SELECT", "SELECT 1")})
+	for _, q := range []string{
+		"DROP TABLE raw_blocks",
+		"DELETE FROM schema_version WHERE version = 2",
+		"UPDATE events SET raw = 'AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>'",
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var id int64
+	ro, err := Open(ctx, p, Options{ReadOnly: true})
+	if err != nil {
+		t.Fatalf("read-only open of a schema 1 case file: %v", err)
+	}
+	if err := ro.db.QueryRowContext(ctx, "SELECT min(event_id) FROM events").Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if raw, err := ro.Raw(ctx, id); err != nil || raw != "AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>" {
+		t.Errorf("raw from events.raw: %q, %v", raw, err)
+	}
+	var tables int
+	_ = ro.db.QueryRowContext(ctx, "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'raw_blocks'").Scan(&tables)
+	_ = ro.Close()
+	if tables != 0 {
+		t.Error("a read-only open changed the case file")
+	}
+	rw, err := Open(ctx, p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rw.Close()
+	if raw, err := rw.Raw(ctx, id); err != nil || raw == "" {
+		t.Errorf("raw after migration: %q, %v", raw, err)
+	}
+	var v int
+	if err := rw.db.QueryRowContext(ctx, "SELECT max(version) FROM schema_version").Scan(&v); err != nil || v != SchemaVersion() {
+		t.Errorf("schema after a read-write open: %d, %v", v, err)
+	}
+}

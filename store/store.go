@@ -43,6 +43,7 @@ type Store struct {
 	db       *sql.DB
 	path     string
 	readOnly bool
+	schema   int // schema version of the case file as opened
 
 	writeMu sync.Mutex // serialises object transactions and id allocation
 	ids     *idState
