@@ -76,17 +76,48 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
+			if _, err := st.DB().ExecContext(ctx, q); err != nil {
+				b.Fatal(err)
+			}
+		}
 		runtime.GC()
+		benchstat.ResetPeakRSS()
+		stopTrace := make(chan struct{})
+		if os.Getenv("AUDITLENS_BENCH_RSS_TRACE") != "" {
+			go func() {
+				t := time.NewTicker(250 * time.Millisecond)
+				defer t.Stop()
+				var ms runtime.MemStats
+				for {
+					select {
+					case <-stopTrace:
+						return
+					case <-t.C:
+						runtime.ReadMemStats(&ms)
+						var tags string
+						_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
+						b.Logf("rss trace: peak %.0f MB, Go heap in use %d MB, Go sys %d MB, DuckDB MB (memory/temp) %s", benchstat.PeakRSSMB(), ms.HeapInuse>>20, ms.Sys>>20, tags)
+					}
+				}
+			}()
+		}
 		var ru0 = benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench"}}}}, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
+		runPeak := benchstat.PeakRSSMB()
+		close(stopTrace)
+		// The command checkpoints when it closes the case file: part of the work.
+		restore()
+		if err := st.Close(); err != nil {
+			b.Fatal(err)
+		}
 		secs := time.Since(start).Seconds()
 		cpu := benchstat.CPUTime() - ru0
-		restore()
-		_ = st.Close()
+		b.Logf("peak RSS while syncing %.0f MB, closing included %.0f MB", runPeak, benchstat.PeakRSSMB())
 		events := sum.Totals().Events
 		b.ReportMetric(float64(events)/secs, "records/s")
 		b.ReportMetric(float64(events)/cpu.Seconds(), "records/cpu-s")

@@ -33,6 +33,7 @@ type eventAppender struct {
 	params []string // children of the params lists of the current chunk
 	arenas arenaSet
 	closed bool
+	chunks int // chunks appended since the appender last flushed
 }
 
 // Columns of the events table, in the order of migration 0001.
@@ -306,8 +307,21 @@ func (a *eventAppender) flushChunk() error {
 	if state == mapping.StateError {
 		return errors.New(mapping.AppenderError(a.app))
 	}
+	// The appender keeps what it is given until it flushes (by default
+	// every 100 chunks); flushing every few chunks moves the rows into the
+	// transaction's storage, which writes full row groups to the file, and
+	// keeps a large object's memory down (a 256 MB log: peak RSS 583 → 360 MB).
+	if a.chunks++; a.chunks >= flushEveryChunks {
+		a.chunks = 0
+		if mapping.AppenderFlush(a.app) == mapping.StateError {
+			return errors.New(mapping.AppenderError(a.app))
+		}
+	}
 	return nil
 }
+
+// flushEveryChunks: see flushChunk.
+const flushEveryChunks = 8
 
 // Close appends what is left and flushes the appender into the transaction.
 func (a *eventAppender) Close() error {

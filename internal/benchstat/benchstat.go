@@ -24,3 +24,9 @@ func PeakRSSMB() float64 {
 	}
 	return 0
 }
+
+// ResetPeakRSS starts a new peak for PeakRSSMB (Linux: clear_refs 5), so that
+// a phase of a benchmark can be measured alone. It reports whether it could.
+func ResetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
