@@ -394,77 +394,96 @@ type decodedObject struct {
 	sha  string
 }
 
-// Group limits: a group commits when it holds this many objects or rows, or
-// when no further object arrives within groupWait.
+// Group limits: a group commits when it holds this many objects or rows, when
+// it has been open for groupMaxAge, or when no further object arrives within
+// groupWait. Large groups are cheaper per row: once a transaction holds a full
+// row group (about 120 k rows), DuckDB compresses it straight into the file
+// instead of logging the rows to the WAL and compressing them again at the
+// next checkpoint. groupMaxAge bounds how long synced objects stay invisible
+// to a query running next to the sync.
 const (
-	groupObjects = 256
-	groupRows    = 200_000
+	groupObjects = 1024
+	groupRows    = 250_000
 	groupWait    = 20 * time.Millisecond
+	groupMaxAge  = 2 * time.Second
 )
 
 // groupWriter commits decoded objects in groups, one transaction each: every
-// object is still all in or not at all, and small objects no longer pay a
-// commit each.
+// object is still all in or not at all (the group commits or rolls back as a
+// whole), and small objects no longer pay a commit each. Each object is
+// appended as soon as it arrives, so DuckDB's work overlaps the decoding of
+// the next ones.
 func (r *runner) groupWriter(ctx context.Context) error {
 	for first := range r.decoded {
-		batch := []decodedObject{first}
-		rows := first.rows.Len()
-		timer := time.NewTimer(groupWait)
-	collect:
-		for len(batch) < groupObjects && rows < groupRows {
-			select {
-			case d, ok := <-r.decoded:
-				if !ok {
-					break collect
-				}
-				batch = append(batch, d)
-				rows += d.rows.Len()
-			case <-timer.C:
-				break collect
-			}
-		}
-		timer.Stop()
-		recs, err := r.writeGroup(ctx, batch)
-		if err != nil {
+		if err := r.writeGroup(ctx, first); err != nil {
 			// Drain so workers never block on a writer that stopped.
 			for range r.decoded {
 			}
 			return err
 		}
-		for i, d := range batch {
-			r.account(d.it, recs[i])
-		}
 	}
 	return nil
 }
 
-func (r *runner) writeGroup(ctx context.Context, batch []decodedObject) ([]store.ObjectRecord, error) {
+// writeGroup writes first and the objects that follow it into one group.
+func (r *runner) writeGroup(ctx context.Context, first decodedObject) error {
 	g, err := r.st.BeginGroup(ctx)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	recs := make([]store.ObjectRecord, len(batch))
-	for i := range batch {
-		d := &batch[i]
+	var (
+		written []decodedObject
+		recs    []store.ObjectRecord
+		rows    int
+	)
+	add := func(d decodedObject) error {
 		tx := g.Object(d.meta)
 		if d.rows.Len() > 0 {
 			if err := tx.Append(&d.rows); err != nil {
 				g.Rollback()
-				return nil, err
+				return err
 			}
 		}
 		tx.SetFormat(d.meta.Format)
 		rec, err := tx.Commit(d.sha)
 		if err != nil {
 			g.Rollback()
-			return nil, err
+			return err
 		}
-		recs[i] = rec
+		rows += d.rows.Len()
+		d.rows = model.Batch{} // the rows are in DuckDB now
+		written = append(written, d)
+		recs = append(recs, rec)
+		return nil
+	}
+	if err := add(first); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(groupMaxAge)
+	idle := time.NewTimer(groupWait)
+	defer idle.Stop()
+collect:
+	for len(written) < groupObjects && rows < groupRows && time.Now().Before(deadline) {
+		select {
+		case d, ok := <-r.decoded:
+			if !ok {
+				break collect
+			}
+			if err := add(d); err != nil {
+				return err
+			}
+			idle.Reset(groupWait)
+		case <-idle.C:
+			break collect
+		}
 	}
 	if err := g.Commit(); err != nil {
-		return nil, err
+		return err
 	}
-	return recs, nil
+	for i, d := range written {
+		r.account(d.it, recs[i])
+	}
+	return nil
 }
 
 func (r *runner) readFailed(ctx context.Context, it work, err error) error {
