@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/duckdb/duckdb-go/v2"
 )
@@ -50,9 +51,14 @@ type Store struct {
 
 	lockMu  sync.Mutex    // serialises the one-time session lock of user SQL
 	commits atomic.Uint64 // bumped by every committed object; invalidates stats
+	writeNs atomic.Int64  // time spent appending and committing (WriteTime)
 	statsMu sync.Mutex
 	stats   *timeStats
 }
+
+// WriteTime is the time the writer has spent appending rows and committing
+// them since the case file was opened: the "append" stage of a sync.
+func (s *Store) WriteTime() time.Duration { return time.Duration(s.writeNs.Load()) }
 
 // Path is the case file's path.
 func (s *Store) Path() string { return s.path }

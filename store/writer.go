@@ -140,6 +140,7 @@ func (tx *ObjectTx) appender(dc driver.Conn, table string) (*duckdb.Appender, er
 
 // Append adds a batch of decoded rows. The batch may be reused afterwards.
 func (tx *ObjectTx) Append(b *model.Batch) error {
+	defer tx.s.timeWrite(time.Now())
 	if tx.done {
 		return errors.New("append to a finished object transaction")
 	}
@@ -278,6 +279,7 @@ func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) er
 // Commit closes the appenders, records the object row with its hash-chain link
 // and commits. sha is the hex SHA-256 of the object's bytes as read.
 func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
+	defer tx.s.timeWrite(time.Now())
 	if tx.done {
 		return ObjectRecord{}, errors.New("commit of a finished object transaction")
 	}
@@ -411,6 +413,8 @@ func (tx *ObjectTx) finish() {
 	tx.s.writeMu.Unlock()
 }
 
+func (s *Store) timeWrite(start time.Time) { s.writeNs.Add(int64(time.Since(start))) }
+
 // Group writes several whole objects in one transaction. Small objects cost
 // mostly their commit (a WAL write and sync each); grouping them keeps the
 // all-or-nothing promise per object, since the group commits or rolls back
@@ -469,6 +473,7 @@ func (g *Group) fail() {
 
 // Commit makes every object of the group visible at once.
 func (g *Group) Commit() error {
+	defer g.s.timeWrite(time.Now())
 	if g.done {
 		return errors.New("commit of a finished object group")
 	}
