@@ -347,6 +347,9 @@ func (r *runner) ingestObject(ctx context.Context, runID int64, it work) error {
 	hr := &hashingReader{r: rc, h: sha256.New(), onRead: func(n int) { r.prog.bytes.Add(int64(n)) }}
 
 	w := &objectWriter{ctx: ctx, st: r.st, meta: meta, limit: r.opt.BufferRows}
+	if obj.Size >= streamFromStart {
+		w.limit = 0 // surely more rows than a buffer: stream from the first batch
+	}
 	ds, decErr := it.job.Decoder.Decode(ctx, ref, obj, hr, w.emit)
 	if decErr == nil {
 		// Hash the whole object even if the decoder stopped early.
@@ -393,6 +396,11 @@ type decodedObject struct {
 	rows model.Batch
 	sha  string
 }
+
+// streamFromStart is the object size from which an object streams into its
+// own transaction from its first batch instead of being buffered first: the
+// writer starts at once rather than after BufferRows rows.
+const streamFromStart = 16 << 20
 
 // Group limits: a group commits when it holds this many objects or rows, when
 // it has been open for groupMaxAge, or when no further object arrives within
