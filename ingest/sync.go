@@ -592,10 +592,11 @@ type objectWriter struct {
 
 	stream chan *model.Batch
 	done   chan error
+	free   chan *model.Batch // batches the writer goroutine has appended
 }
 
 func (w *objectWriter) emit(b *model.Batch) error {
-	if b.PackedRaw != nil {
+	if len(b.PackedRaw) > 0 {
 		return errors.New("decoder emitted a batch with packed raw records") // packing is the pipeline's job
 	}
 	if w.tx == nil && w.buf.Len()+b.Len() <= w.limit {
@@ -608,14 +609,20 @@ func (w *objectWriter) emit(b *model.Batch) error {
 	if err := w.begin(); err != nil {
 		return err
 	}
-	// The decoder reuses b: hand the writer its own copy.
-	cp := &model.Batch{
-		Events:     append([]model.Event(nil), b.Events...),
-		Heartbeats: append([]model.Heartbeat(nil), b.Heartbeats...),
-		Messages:   append([]model.ServerMessage(nil), b.Messages...),
-		Rejects:    append([]model.Reject(nil), b.Rejects...),
-		PackedRaw:  b.PackedRaw,
+	// The decoder reuses b: hand the writer its own copy, in a batch the
+	// writer has finished with when there is one (a large object's batches
+	// are otherwise most of what the pipeline allocates).
+	var cp *model.Batch
+	select {
+	case cp = <-w.free:
+		cp.Reset()
+	default:
+		cp = &model.Batch{}
 	}
+	cp.Events = append(cp.Events, b.Events...)
+	cp.Heartbeats = append(cp.Heartbeats, b.Heartbeats...)
+	cp.Messages = append(cp.Messages, b.Messages...)
+	cp.Rejects = append(cp.Rejects, b.Rejects...)
 	// Compressing the raw records here keeps that work off the writer.
 	if err := store.PackRaw(cp); err != nil {
 		return err
@@ -648,8 +655,9 @@ func (w *objectWriter) begin() error {
 		}
 	}
 	w.buf = model.Batch{}
-	stream, done := make(chan *model.Batch, 4), make(chan error, 1)
-	w.stream, w.done = stream, done
+	stream, done := make(chan *model.Batch, 2), make(chan error, 1)
+	free := make(chan *model.Batch, cap(stream)+1)
+	w.stream, w.done, w.free = stream, done, free
 	go func() {
 		var err error
 		for b := range stream {
@@ -658,6 +666,10 @@ func (w *objectWriter) begin() error {
 				if err != nil {
 					done <- err
 				}
+			}
+			select {
+			case free <- b:
+			default:
 			}
 		}
 		if err == nil {

@@ -63,7 +63,7 @@ func (b *rawBlock) add(id int64, raw string) {
 // batches are decoded (it is safe to call concurrently on different
 // batches); a batch without raw records, or already packed, is left alone.
 func PackRaw(b *model.Batch) error {
-	if b.PackedRaw != nil || len(b.Events) == 0 {
+	if len(b.PackedRaw) > 0 || len(b.Events) == 0 {
 		return nil
 	}
 	size := 0
@@ -77,15 +77,21 @@ func PackRaw(b *model.Batch) error {
 	if err != nil {
 		return err
 	}
-	var blk rawBlock
-	blk.buf = make([]byte, 0, size+2*len(b.Events))
+	scratch := rawScratch.Get().(*[]byte)
+	blk := rawBlock{buf: (*scratch)[:0]}
 	for i := range b.Events {
 		blk.add(0, b.Events[i].Raw)
 		b.Events[i].Raw = ""
 	}
-	b.PackedRaw = enc.EncodeAll(blk.buf, make([]byte, 0, size/4))
+	// A reused batch brings the buffer of its last block.
+	b.PackedRaw = enc.EncodeAll(blk.buf, b.PackedRaw[:0])
+	*scratch = blk.buf
+	rawScratch.Put(scratch)
 	return nil
 }
+
+// rawScratch holds the uncompressed text of blocks being packed.
+var rawScratch = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendPacked stores a batch's packed raw records as one block of events
 // first .. first+n-1, after whatever the object gathered before.

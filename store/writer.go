@@ -147,7 +147,7 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 	err := tx.conn.Raw(func(dc any) error {
 		conn := dc.(driver.Conn)
 		firstID := tx.s.ids.nextEvent
-		packed := b.PackedRaw != nil
+		packed := len(b.PackedRaw) > 0
 		if len(b.Events) > 0 && !tx.slow && tx.events == nil {
 			ea, err := newEventAppender(conn)
 			switch {

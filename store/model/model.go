@@ -108,7 +108,7 @@ type Batch struct {
 	Heartbeats []Heartbeat
 	Messages   []ServerMessage
 	Rejects    []Reject
-	// PackedRaw, when set, holds the Raw of every event of Events, in order,
+	// PackedRaw, when not empty, holds the Raw of every event of Events, in order,
 	// already compressed by store.PackRaw (the events' Raw are then empty):
 	// decoders' goroutines pack it so the single writer does not have to.
 	PackedRaw []byte
@@ -125,7 +125,7 @@ func (b *Batch) Reset() {
 	b.Heartbeats = b.Heartbeats[:0]
 	b.Messages = b.Messages[:0]
 	b.Rejects = b.Rejects[:0]
-	b.PackedRaw = nil
+	b.PackedRaw = b.PackedRaw[:0]
 }
 
 // Emit receives decoded batches. The batch may be reused after Emit returns, so
