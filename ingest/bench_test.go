@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -102,6 +103,16 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 				}
 			}()
 		}
+		// AUDITLENS_BENCH_CPUPROFILE=file profiles the pipeline alone.
+		if p := os.Getenv("AUDITLENS_BENCH_CPUPROFILE"); p != "" {
+			f, err := os.Create(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := pprof.StartCPUProfile(f); err != nil {
+				b.Fatal(err)
+			}
+		}
 		var ru0 = benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench"}}}}, Options{})
@@ -117,6 +128,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		}
 		secs := time.Since(start).Seconds()
 		cpu := benchstat.CPUTime() - ru0
+		pprof.StopCPUProfile()
 		b.Logf("peak RSS while syncing %.0f MB, closing included %.0f MB; the writer appended and committed for %.2fs of the %.2fs",
 			runPeak, benchstat.PeakRSSMB(), st.WriteTime().Seconds(), secs)
 		events := sum.Totals().Events
