@@ -119,7 +119,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		}
 		var ru0 = benchstat.CPUTime()
 		start := time.Now()
-		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench"}}}}, Options{})
+		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench", BatchSize: benchBatchSize()}}}}, Options{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -163,4 +163,11 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		b.Logf("reference: DuckDB read_csv of a %d MB csvlog: %d rows in %.2fs = %.0f rows/s (counting only, no parsing of AUDIT fields)",
 			size>>20, rows, ref, float64(rows)/ref)
 	}
+}
+
+// benchBatchSize is the pgAudit decoder's batch size (AUDITLENS_BENCH_BATCH,
+// default: the decoder's own).
+func benchBatchSize() int {
+	n, _ := strconv.Atoi(os.Getenv("AUDITLENS_BENCH_BATCH"))
+	return n
 }
