@@ -2,13 +2,14 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
+	"github.com/duckdb/duckdb-go/v2"
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/auditlens/auditlens/store/model"
@@ -29,14 +30,17 @@ var (
 )
 
 // zstdCodec returns the shared encoder and decoder (EncodeAll and DecodeAll
-// are safe for concurrent use).
+// are safe for concurrent use, up to their concurrency at a time).
 func zstdCodec() (*zstd.Encoder, *zstd.Decoder, error) {
 	zstdOnce.Do(func() {
-		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+		// As many encoders as decoding goroutines can pack at once; EncodeAll
+		// waits for a free one beyond that.
+		n := min(runtime.GOMAXPROCS(0), 4)
+		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(n))
 		if zstdErr != nil {
 			return
 		}
-		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(256<<20))
+		zstdDec, zstdErr = zstd.NewReader(nil, zstd.WithDecoderConcurrency(n), zstd.WithDecoderMaxMemory(256<<20))
 	})
 	return zstdEnc, zstdDec, zstdErr
 }
@@ -103,8 +107,24 @@ func (tx *ObjectTx) appendPacked(dc driver.Conn, first int64, n int, data []byte
 	if err != nil {
 		return err
 	}
-	if err := a.AppendRow(tx.id, first, int32(n), rawCodec, data); err != nil {
-		return fmt.Errorf("append to raw_blocks: %w", err)
+	return appendBlock(a, tx.id, first, n, data)
+}
+
+// rawPartBytes bounds the size of one raw_blocks value so that it stays in
+// the column's own segments: DuckDB keeps a value of 4 KiB or more apart, and
+// a transaction holding many large ones (a group of a few hundred DAS objects,
+// one block each) failed to commit within the bulk writers' 32 MB buffer pool
+// ("failed to pin block"); with 3 KiB parts 45 MB of incompressible raw
+// records commit there (TestRawBlocksOverBulkPool).
+const rawPartBytes = 3 << 10
+
+// appendBlock appends one compressed block as its parts.
+func appendBlock(a *duckdb.Appender, objectID, first int64, n int, data []byte) error {
+	for part := 0; part*rawPartBytes < len(data) || part == 0; part++ {
+		chunk := data[part*rawPartBytes : min(len(data), (part+1)*rawPartBytes)]
+		if err := a.AppendRow(objectID, first, int32(n), rawCodec, int32(part), chunk); err != nil {
+			return fmt.Errorf("append to raw_blocks: %w", err)
+		}
 	}
 	return nil
 }
@@ -124,8 +144,8 @@ func (tx *ObjectTx) flushRaw(dc driver.Conn) error {
 		return err
 	}
 	data := enc.EncodeAll(b.buf, make([]byte, 0, len(b.buf)/4))
-	if err := a.AppendRow(tx.id, b.first, int32(b.n), rawCodec, data); err != nil {
-		return fmt.Errorf("append to raw_blocks: %w", err)
+	if err := appendBlock(a, tx.id, b.first, b.n, data); err != nil {
+		return err
 	}
 	b.buf, b.n = b.buf[:0], 0
 	return nil
@@ -134,17 +154,36 @@ func (tx *ObjectTx) flushRaw(dc driver.Conn) error {
 // rawFromBlocks finds event id's raw record in raw_blocks ("" and false when
 // no block holds it).
 func (s *Store) rawFromBlocks(ctx context.Context, id int64) (string, bool, error) {
-	var first int64
-	var n int32
-	var codec string
-	var data []byte
-	err := s.db.QueryRowContext(ctx, `SELECT first_event, events, codec, data FROM raw_blocks
-		WHERE first_event <= ? AND first_event + events > ? ORDER BY first_event DESC LIMIT 1`, id, id).Scan(&first, &n, &codec, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", false, nil
-	}
+	// The block's parts, in order (a block never straddles another: the
+	// first rows are all of the one block that holds id).
+	rows, err := s.db.QueryContext(ctx, `SELECT first_event, codec, data FROM raw_blocks
+		WHERE first_event <= ? AND first_event + events > ? ORDER BY first_event DESC, part`, id, id)
 	if err != nil {
 		return "", false, err
+	}
+	defer rows.Close()
+	var (
+		first, f int64
+		codec    string
+		part     []byte
+		data     []byte
+		found    bool
+	)
+	for rows.Next() {
+		if err := rows.Scan(&f, &codec, &part); err != nil {
+			return "", false, err
+		}
+		if found && f != first {
+			break
+		}
+		first, found = f, true
+		data = append(data, part...)
+	}
+	if err := rows.Err(); err != nil {
+		return "", false, err
+	}
+	if !found {
+		return "", false, nil
 	}
 	raw, err := rawRecord(codec, data, int(id-first))
 	if err != nil {

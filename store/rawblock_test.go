@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -182,4 +185,151 @@ func TestSchemaOneReadOnly(t *testing.T) {
 	if err := rw.db.QueryRowContext(ctx, "SELECT max(version) FROM schema_version").Scan(&v); err != nil || v != SchemaVersion() {
 		t.Errorf("schema after a read-write open: %d, %v", v, err)
 	}
+}
+
+// A group whose raw records far exceed the bulk writers' buffer pool still
+// commits: each block is stored in small parts (large values once failed the
+// commit with "failed to pin block"), and each record reads back exactly.
+func TestRawBlocksOverBulkPool(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	restore, err := s.TuneForBulkWrites(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	g, err := s.BeginGroup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	noise := func(n int) string { // incompressible, like real JSON under zstd is not
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte('!' + rnd.IntN(90))
+		}
+		return string(b)
+	}
+	var total int
+	want := map[int]string{}
+	for o := range 160 {
+		tx := g.Object(ObjectMeta{Source: "t", URI: fmt.Sprint("/das/", o), Key: fmt.Sprint(o)})
+		evs := make([]model.Event, 500)
+		for i := range evs {
+			evs[i] = ev(i, "alice", "READ", "SELECT", "SELECT 1")
+			evs[i].Raw = noise(600)
+			total += 600
+			if i == 17 {
+				want[o*500+i] = evs[i].Raw
+			}
+		}
+		b := &model.Batch{Events: evs}
+		if err := PackRaw(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit("sha"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Commit(); err != nil {
+		t.Fatalf("commit of %d MB of raw records: %v", total>>20, err)
+	}
+	var biggest int64
+	if err := s.db.QueryRowContext(ctx, "SELECT max(octet_length(data)) FROM raw_blocks").Scan(&biggest); err != nil || biggest > rawPartBytes {
+		t.Errorf("largest part %d bytes (%v), want ≤ %d", biggest, err, rawPartBytes)
+	}
+	var first int64
+	if err := s.db.QueryRowContext(ctx, "SELECT min(event_id) FROM events").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	for k, w := range want {
+		if got, err := s.Raw(ctx, first+int64(k)); err != nil || got != w {
+			t.Fatalf("raw of event %d: %.40q, %v", first+int64(k), got, err)
+		}
+	}
+}
+
+// Values larger than a DuckDB block (hostile 10 MB statements) are held in
+// memory by the writing transaction until it commits, and again by any
+// checkpoint that rewrites their row group: the writer raises the bulk
+// writers' small memory limit for them for the rest of the run, so that both
+// the group and the later groups (whose commits checkpoint) succeed.
+func TestLargeValuesInBulkGroup(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	restore, err := s.TuneForBulkWrites(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	limit := func() string {
+		var v string
+		if err := s.db.QueryRowContext(ctx, "SELECT current_setting('memory_limit')").Scan(&v); err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	before := limit()
+	g, err := s.BeginGroup(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for o := range bigCount() {
+		tx := g.Object(ObjectMeta{Source: "t", URI: fmt.Sprint("/big/", o), Key: fmt.Sprint(o)})
+		e := ev(o, "alice", "READ", "SELECT", "SELECT '"+strings.Repeat(fmt.Sprint(o%10), 10<<20)+"'")
+		e.Raw = e.Statement
+		b := &model.Batch{Events: []model.Event{e}}
+		if err := PackRaw(b); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.Append(b); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit("sha"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := g.Commit(); err != nil {
+		t.Fatalf("commit of 12 × 10 MB statements: %v", err)
+	}
+	if after := limit(); after == before {
+		t.Errorf("memory limit still %s after 12 large values", after)
+	}
+	// Later groups of ordinary events fill the WAL, and their commits
+	// checkpoint the large values under the small limit.
+	for k := range 3 {
+		g, err := s.BeginGroup(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tx := g.Object(ObjectMeta{Source: "t", URI: fmt.Sprint("/small/", k), Key: fmt.Sprint("s", k)})
+		evs := make([]model.Event, 60_000)
+		for i := range evs {
+			evs[i] = ev(i, "bob", "WRITE", "UPDATE", fmt.Sprintf("UPDATE t SET x = %d WHERE id = %d -- %s", i, k, strings.Repeat("y", 200)))
+		}
+		if err := tx.Append(&model.Batch{Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Commit("sha"); err != nil {
+			t.Fatal(err)
+		}
+		if err := g.Commit(); err != nil {
+			t.Fatalf("group %d after the large values: %v", k, err)
+		}
+	}
+	restore() // as the commands do before they read or close
+	var n, length int64
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*), min(length(statement)) FROM events WHERE user_name = 'alice'").Scan(&n, &length); err != nil || int(n) != bigCount() || length != 10<<20+9 {
+		t.Errorf("%d events, shortest statement %d bytes (%v)", n, length, err)
+	}
+}
+
+func bigCount() int {
+	if n, err := strconv.Atoi(os.Getenv("AUDITLENS_TEST_BIG")); err == nil {
+		return n
+	}
+	return 12
 }

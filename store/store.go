@@ -52,8 +52,12 @@ type Store struct {
 	lockMu  sync.Mutex    // serialises the one-time session lock of user SQL
 	commits atomic.Uint64 // bumped by every committed object; invalidates stats
 	writeNs atomic.Int64  // time spent appending and committing (WriteTime)
-	statsMu sync.Mutex
-	stats   *timeStats
+
+	memLimit  atomic.Int64 // DuckDB memory limit this store set, in bytes (0: DuckDB's own)
+	memRaised int64        // limit raised by roomFor (writeMu)
+	bigSeen   int64        // bytes of large values written since the limit was set (writeMu)
+	statsMu   sync.Mutex
+	stats     *timeStats
 }
 
 // WriteTime is the time the writer has spent appending rows and committing
@@ -176,19 +180,54 @@ func quoteLiteral(s string) string {
 // less CPU per committed event because the checkpoint no longer spins worker
 // threads; decoding stays parallel in Go. A 32 MB buffer pool: DuckDB
 // otherwise keeps the blocks it has just written cached up to the limit; a
-// 1 GB pgAudit log peaked at 457 MB RSS with 192 MB, 312–335 MB with 64 MB
-// and 291 MB with 32 MB, at the same speed (what a transaction holds beyond
-// the limit spills to DuckDB's temporary files). The setting is global to the open
+// 1 GB pgAudit log peaked at 457 MB RSS with 192 MB and 312–335 MB with 64 MB,
+// at the same speed (what a transaction holds beyond the limit spills to
+// DuckDB's temporary files). 32 MB left too little room: groups of DAS
+// objects failed to commit in it. Large values raise the limit (roomFor). The setting is global to the open
 // case file, so the explorer, which queries while it syncs, does not use it;
 // call the returned function to put it back before querying.
 func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err error) {
 	if s.readOnly {
 		return func() {}, nil
 	}
-	if _, err := s.db.ExecContext(ctx, "SET threads = 1; SET memory_limit = '32MB'"); err != nil {
+	if _, err := s.db.ExecContext(ctx, "SET threads = 1; SET memory_limit = '64MB'"); err != nil {
 		return nil, err
 	}
-	return func() { _, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit") }, nil
+	s.memLimit.Store(64 << 20)
+	s.memRaised, s.bigSeen = 0, 0
+	return func() {
+		s.memLimit.Store(0)
+		_, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit")
+	}, nil
+}
+
+// bigValueBytes: DuckDB keeps a value larger than one of its blocks (256 KiB)
+// in a block of its own that the writing transaction holds in memory until it
+// commits. The writer counts such values and makes room for them.
+const bigValueBytes = 256 << 10
+
+// roomFor keeps DuckDB's memory limit above what the large values written so
+// far need, raising the limit this store set (TuneForBulkWrites,
+// SetMemoryLimit) when needed; a limit DuckDB chose itself (80 % of RAM) is
+// left alone. A transaction holds its large values in memory until it
+// commits, and a checkpoint that rewrites a row group holding them needs them
+// again, so the raise lasts until the limit is set anew: eight 10 MB
+// statements in one group failed to commit within 32 MB, and a later
+// checkpoint failed (which invalidates the database in DuckDB) whenever the
+// limit had been put back. Called with the writer lock held.
+func (s *Store) roomFor(ctx context.Context, big int64) {
+	base := s.memLimit.Load()
+	if base == 0 || big == 0 {
+		return
+	}
+	s.bigSeen += big
+	need := base + 2*s.bigSeen
+	if need <= s.memRaised {
+		return
+	}
+	if _, err := s.db.ExecContext(ctx, fmt.Sprintf("SET memory_limit = '%dMB'", need>>20+1)); err == nil {
+		s.memRaised = need
+	}
 }
 
 // SetMemoryLimit caps DuckDB's memory for this case file ("256MB", "2GB").
@@ -198,8 +237,17 @@ func (s *Store) SetMemoryLimit(ctx context.Context, limit string) error {
 	if !memoryLimitRE.MatchString(limit) {
 		return fmt.Errorf("memory limit %q: use a size like 256MB or 2GB", limit)
 	}
-	_, err := s.db.ExecContext(ctx, "SET memory_limit = '"+limit+"'")
-	return err
+	if _, err := s.db.ExecContext(ctx, "SET memory_limit = '"+limit+"'"); err != nil {
+		return err
+	}
+	var n int64
+	_, _ = fmt.Sscan(strings.TrimRight(limit, "KMGTB"), &n)
+	shift := map[string]uint{"KB": 10, "MB": 20, "GB": 30, "TB": 40}[limit[len(limit)-2:]]
+	s.writeMu.Lock()
+	s.memLimit.Store(n << shift)
+	s.memRaised, s.bigSeen = 0, 0
+	s.writeMu.Unlock()
+	return nil
 }
 
 var memoryLimitRE = regexp.MustCompile(`^[0-9]{1,6}(KB|MB|GB|TB)$`)

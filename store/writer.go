@@ -186,6 +186,7 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 			}
 			tx.counts.Events += int64(len(b.Events))
 		}
+		tx.s.roomFor(tx.ctx, bigBytes(b))
 		if packed && len(b.Events) > 0 {
 			if err := tx.appendPacked(conn, firstID, len(b.Events), b.PackedRaw); err != nil {
 				return err
@@ -411,6 +412,36 @@ func (tx *ObjectTx) finish() {
 	}
 	_ = tx.conn.Close()
 	tx.s.writeMu.Unlock()
+}
+
+// bigBytes is the size of b's values that DuckDB keeps in blocks of their
+// own (raw records are stored in small parts and do not count).
+func bigBytes(b *model.Batch) int64 {
+	var n int64
+	add := func(s string) {
+		if len(s) >= bigValueBytes {
+			n += int64(len(s))
+		}
+	}
+	for i := range b.Events {
+		e := &b.Events[i]
+		add(e.Statement)
+		add(e.ObjectName)
+		add(e.ErrorMessage)
+		add(e.ApplicationName)
+		add(e.UserName)
+		add(e.DatabaseName)
+		for _, p := range e.Params {
+			add(p)
+		}
+	}
+	for i := range b.Messages {
+		m := &b.Messages[i]
+		add(m.Message)
+		add(m.Detail)
+		add(m.Statement)
+	}
+	return n
 }
 
 func (s *Store) timeWrite(start time.Time) { s.writeNs.Add(int64(time.Since(start))) }
