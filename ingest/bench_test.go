@@ -154,14 +154,22 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		db := sql.OpenDB(c)
 		start = time.Now()
 		var rows int64
+		how := "parallel"
 		if err := db.QueryRow(`SELECT count(*) FROM read_csv(?, header = false, all_varchar = true, strict_mode = false)`, csvPath).Scan(&rows); err != nil {
-			b.Fatal(err)
+			// DuckDB's parallel reader gives up when a chunk boundary falls
+			// inside a quoted multi-line field; its single-threaded reader
+			// does not.
+			how = "single-threaded, the parallel reader refused the file"
+			start = time.Now()
+			if err := db.QueryRow(`SELECT count(*) FROM read_csv(?, header = false, all_varchar = true, strict_mode = false, parallel = false)`, csvPath).Scan(&rows); err != nil {
+				b.Fatal(err)
+			}
 		}
 		ref := time.Since(start).Seconds()
 		_ = db.Close()
 		b.ReportMetric(float64(rows)/ref, "duckdb-read_csv-rows/s")
-		b.Logf("reference: DuckDB read_csv of a %d MB csvlog: %d rows in %.2fs = %.0f rows/s (counting only, no parsing of AUDIT fields)",
-			size>>20, rows, ref, float64(rows)/ref)
+		b.Logf("reference: DuckDB read_csv (%s) of a %d MB csvlog: %d rows in %.2fs = %.0f rows/s (counting only, no parsing of AUDIT fields)",
+			how, size>>20, rows, ref, float64(rows)/ref)
 	}
 }
 
