@@ -113,9 +113,9 @@ func (tx *ObjectTx) appendPacked(dc driver.Conn, first int64, n int, data []byte
 // rawPartBytes bounds the size of one raw_blocks value so that it stays in
 // the column's own segments: DuckDB keeps a value of 4 KiB or more apart, and
 // a transaction holding many large ones (a group of a few hundred DAS objects,
-// one block each) failed to commit within the bulk writers' 32 MB buffer pool
-// ("failed to pin block"); with 3 KiB parts 45 MB of incompressible raw
-// records commit there (TestRawBlocksOverBulkPool).
+// one block each) failed to commit within a 32 MB buffer pool ("failed to
+// pin block"); with 3 KiB parts 45 MB of incompressible raw records commit
+// within the bulk writers' pool (TestRawBlocksOverBulkPool).
 const rawPartBytes = 3 << 10
 
 // appendBlock appends one compressed block as its parts.

@@ -178,14 +178,15 @@ func quoteLiteral(s string) string {
 // TuneForBulkWrites sets DuckDB up for a command that only writes (sync and
 // ingest from the command line): one DuckDB thread, which measured about 20 %
 // less CPU per committed event because the checkpoint no longer spins worker
-// threads; decoding stays parallel in Go. A 32 MB buffer pool: DuckDB
+// threads; decoding stays parallel in Go. A 64 MB buffer pool: DuckDB
 // otherwise keeps the blocks it has just written cached up to the limit; a
-// 1 GB pgAudit log peaked at 457 MB RSS with 192 MB and 312–335 MB with 64 MB,
+// 1 GB pgAudit log peaked at 457 MB RSS with 192 MB and 312–364 MB with 64 MB,
 // at the same speed (what a transaction holds beyond the limit spills to
 // DuckDB's temporary files). 32 MB left too little room: groups of DAS
-// objects failed to commit in it. Large values raise the limit (roomFor). The setting is global to the open
-// case file, so the explorer, which queries while it syncs, does not use it;
-// call the returned function to put it back before querying.
+// objects failed to commit in it. Large values raise the limit (roomFor).
+// The setting is global to the open case file, so the explorer, which
+// queries while it syncs, does not use it; call the returned function to put
+// it back before querying.
 func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err error) {
 	if s.readOnly {
 		return func() {}, nil
@@ -212,7 +213,7 @@ const bigValueBytes = 256 << 10
 // left alone. A transaction holds its large values in memory until it
 // commits, and a checkpoint that rewrites a row group holding them needs them
 // again, so the raise lasts until the limit is set anew: eight 10 MB
-// statements in one group failed to commit within 32 MB, and a later
+// statements in one group failed to commit within 32 MB, and at 64 MB a later
 // checkpoint failed (which invalidates the database in DuckDB) whenever the
 // limit had been put back. Called with the writer lock held.
 func (s *Store) roomFor(ctx context.Context, big int64) {
