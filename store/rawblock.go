@@ -115,7 +115,7 @@ func (tx *ObjectTx) appendPacked(dc driver.Conn, first int64, n int, data []byte
 // a transaction holding many large ones (a group of a few hundred DAS objects,
 // one block each) failed to commit within a 32 MB buffer pool ("failed to
 // pin block"); with 3 KiB parts 45 MB of incompressible raw records commit
-// within the bulk writers' pool (TestRawBlocksOverBulkPool).
+// within 32 MB (TestRawBlocksOverBulkPool).
 const rawPartBytes = 3 << 10
 
 // appendBlock appends one compressed block as its parts.

@@ -187,8 +187,7 @@ func TestSchemaOneReadOnly(t *testing.T) {
 	}
 }
 
-// A group whose raw records far exceed the bulk writers' buffer pool still
-// commits: each block is stored in small parts (large values once failed the
+// A group whose raw records far exceed a small buffer pool still commits: each block is stored in small parts (large values once failed the
 // commit with "failed to pin block"), and each record reads back exactly.
 func TestRawBlocksOverBulkPool(t *testing.T) {
 	ctx := context.Background()
@@ -198,6 +197,11 @@ func TestRawBlocksOverBulkPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer restore()
+	// Tighter than the bulk writers' pool, so that the raw records exceed
+	// it several times over.
+	if err := s.SetMemoryLimit(ctx, "32MB"); err != nil {
+		t.Fatal(err)
+	}
 	g, err := s.BeginGroup(ctx)
 	if err != nil {
 		t.Fatal(err)
