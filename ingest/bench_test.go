@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"testing"
 	"time"
@@ -81,11 +80,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
-			if _, err := st.DB().ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchstat.EnvSQL(b, st.DB())
 		runtime.GC()
 		benchstat.ResetPeakRSS()
 		stopTrace := make(chan struct{})
@@ -108,15 +103,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 			}()
 		}
 		// AUDITLENS_BENCH_CPUPROFILE=file profiles the pipeline alone.
-		if p := os.Getenv("AUDITLENS_BENCH_CPUPROFILE"); p != "" {
-			f, err := os.Create(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				b.Fatal(err)
-			}
-		}
+		stopProfile := benchstat.EnvCPUProfile(b)
 		var ru0 = benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, []Job{{Name: "bench", Source: src, Decoder: PgAudit{Options: pgaudit.Options{Cluster: "bench", BatchSize: benchBatchSize()}}}}, Options{})
@@ -132,7 +119,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 		}
 		secs := time.Since(start).Seconds()
 		cpu := benchstat.CPUTime() - ru0
-		pprof.StopCPUProfile()
+		stopProfile()
 		b.Logf("peak RSS while syncing %.0f MB, closing included %.0f MB; the writer appended and committed for %.2fs of the %.2fs",
 			runPeak, benchstat.PeakRSSMB(), st.WriteTime().Seconds(), secs)
 		events := sum.Totals().Events

@@ -5,7 +5,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"strconv"
 	"strings"
 	"testing"
@@ -102,11 +101,7 @@ func BenchmarkSyncDAS(b *testing.B) {
 		if _, err := st.TuneForBulkWrites(ctx); err != nil {
 			b.Fatal(err)
 		}
-		if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
-			if _, err := st.DB().ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchstat.EnvSQL(b, st.DB())
 		var jobs []Job
 		for _, src := range ds.Sources {
 			if src.Kind != "das" {
@@ -120,15 +115,7 @@ func BenchmarkSyncDAS(b *testing.B) {
 				Decoder: DAS{Decoder: dec2, Options: das.Options{Cluster: src.Cluster, ResourceID: src.ResourceID, Mode: src.Mode}}})
 		}
 		// AUDITLENS_BENCH_CPUPROFILE=file profiles the pipeline alone.
-		if p := os.Getenv("AUDITLENS_BENCH_CPUPROFILE"); p != "" {
-			f, err := os.Create(p)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := pprof.StartCPUProfile(f); err != nil {
-				b.Fatal(err)
-			}
-		}
+		stopProfile := benchstat.EnvCPUProfile(b)
 		cpu0 := benchstat.CPUTime()
 		start := time.Now()
 		sum, err := Run(ctx, st, jobs, Options{})
@@ -140,7 +127,7 @@ func BenchmarkSyncDAS(b *testing.B) {
 			b.Fatal(err)
 		}
 		secs := time.Since(start).Seconds()
-		pprof.StopCPUProfile()
+		stopProfile()
 		cpu := (benchstat.CPUTime() - cpu0).Seconds()
 		tot := sum.Totals()
 		rows := tot.Events + tot.Heartbeats

@@ -49,11 +49,7 @@ func BenchmarkStore(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
-			if _, err := st.DB().ExecContext(ctx, q); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchstat.EnvSQL(b, st.DB())
 		gen := synth.New(n, synth.Options{Seed: 1})
 		perObject := 100_000
 		if v, err := strconv.Atoi(os.Getenv("AUDITLENS_BENCH_PER_OBJECT")); err == nil && v > 0 {

@@ -95,7 +95,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		// A read-only open never changes the evidence: an older schema is
 		// read as it is when every newer migration only adds what readers
 		// can do without.
-		if readableFrom(current) {
+		if readableFrom(current, latest) {
 			s.schema = current
 			return nil
 		}
@@ -136,9 +136,9 @@ func (s *Store) migrate(ctx context.Context) error {
 var additive = map[int]bool{2: true}
 
 // readableFrom reports whether a case file of schema version v can be read,
-// unmigrated, by this binary.
-func readableFrom(v int) bool {
-	for n := v + 1; n <= SchemaVersion(); n++ {
+// unmigrated, by a binary that knows up to latest.
+func readableFrom(v, latest int) bool {
+	for n := v + 1; n <= latest; n++ {
 		if !additive[n] {
 			return false
 		}

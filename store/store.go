@@ -22,6 +22,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/auditlens/auditlens/store/model"
 	"github.com/duckdb/duckdb-go/v2"
 )
 
@@ -208,7 +209,7 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 const bigValueBytes = 256 << 10
 
 // roomFor keeps DuckDB's memory limit above what the large values written so
-// far need, raising the limit this store set (TuneForBulkWrites,
+// far (b's included) need, raising the limit this store set (TuneForBulkWrites,
 // SetMemoryLimit) when needed; a limit DuckDB chose itself (80 % of RAM) is
 // left alone. A transaction holds its large values in memory until it
 // commits, and a checkpoint that rewrites a row group holding them needs them
@@ -216,9 +217,13 @@ const bigValueBytes = 256 << 10
 // statements in one group failed to commit within 32 MB, and at 64 MB a later
 // checkpoint failed (which invalidates the database in DuckDB) whenever the
 // limit had been put back. Called with the writer lock held.
-func (s *Store) roomFor(ctx context.Context, big int64) {
+func (s *Store) roomFor(ctx context.Context, b *model.Batch) {
 	base := s.memLimit.Load()
-	if base == 0 || big == 0 {
+	if base == 0 {
+		return
+	}
+	big := bigBytes(b)
+	if big == 0 {
 		return
 	}
 	s.bigSeen += big

@@ -186,7 +186,7 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 			}
 			tx.counts.Events += int64(len(b.Events))
 		}
-		tx.s.roomFor(tx.ctx, bigBytes(b))
+		tx.s.roomFor(tx.ctx, b)
 		if packed && len(b.Events) > 0 {
 			if err := tx.appendPacked(conn, firstID, len(b.Events), b.PackedRaw); err != nil {
 				return err

@@ -4,9 +4,12 @@
 package benchstat
 
 import (
+	"database/sql"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // PeakRSSMB is the process's peak resident set size in MiB (VmHWM), or 0 where
@@ -29,4 +32,37 @@ func PeakRSSMB() float64 {
 // a phase of a benchmark can be measured alone. It reports whether it could.
 func ResetPeakRSS() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// EnvSQL runs the statement in AUDITLENS_BENCH_SQL (a SET, say) on db, so a
+// benchmark can be tried under another DuckDB setting without a rebuild.
+func EnvSQL(tb testing.TB, db *sql.DB) {
+	tb.Helper()
+	if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
+		if _, err := db.Exec(q); err != nil {
+			tb.Fatal(err)
+		}
+	}
+}
+
+// EnvCPUProfile starts a CPU profile into the file AUDITLENS_BENCH_CPUPROFILE
+// names, so that a benchmark can profile the phase it times alone; the
+// returned function stops it (a no-op when the variable is unset).
+func EnvCPUProfile(tb testing.TB) (stop func()) {
+	tb.Helper()
+	p := os.Getenv("AUDITLENS_BENCH_CPUPROFILE")
+	if p == "" {
+		return func() {}
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		tb.Fatal(err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		_ = f.Close()
+	}
 }

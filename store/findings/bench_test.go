@@ -127,11 +127,7 @@ func BenchmarkBuiltinRules(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	if q := os.Getenv("AUDITLENS_BENCH_SQL"); q != "" {
-		if _, err := st.DB().ExecContext(ctx, q); err != nil {
-			b.Fatal(err)
-		}
-	}
+	benchstat.EnvSQL(b, st.DB())
 	// Two settings: the rules' defaults (the figure the goal is about), and
 	// an investigator's typical configuration, whose sensitive objects make
 	// bulk-read also match statement texts (a second pass over the READ
