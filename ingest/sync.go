@@ -408,12 +408,13 @@ const streamFromStart = 16 << 20
 // row group (about 120 k rows), DuckDB compresses it straight into the file
 // instead of logging the rows to the WAL and compressing them again at the
 // next checkpoint. groupMaxAge bounds how long synced objects stay invisible
-// to a query running next to the sync.
+// to a query running next to the sync; a bulk sync (the command line, where
+// nothing queries) has its own rows and age (store.GroupRows).
 const (
-	groupObjects = 1024
-	groupRows    = 250_000
-	groupWait    = 20 * time.Millisecond
-	groupMaxAge  = 2 * time.Second
+	groupObjects    = 1024
+	groupWait       = 20 * time.Millisecond
+	groupMaxAge     = 2 * time.Second
+	bulkGroupMaxAge = 10 * time.Second
 )
 
 // groupWriter commits decoded objects in groups, one transaction each: every
@@ -467,7 +468,12 @@ func (r *runner) writeGroup(ctx context.Context, first decodedObject) error {
 	if err := add(first); err != nil {
 		return err
 	}
-	deadline := time.Now().Add(groupMaxAge)
+	groupRows := r.st.GroupRows()
+	maxAge := groupMaxAge
+	if r.st.BulkWrites() {
+		maxAge = bulkGroupMaxAge
+	}
+	deadline := time.Now().Add(maxAge)
 	idle := time.NewTimer(groupWait)
 	defer idle.Stop()
 collect:

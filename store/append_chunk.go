@@ -23,8 +23,16 @@ import (
 // string_t values point to; DuckDB's appender copies them into its own
 // storage in AppendDataChunk, after which the arenas are reused.
 type eventAppender struct {
+	chunkWriter
 	app    mapping.Appender
 	types  []mapping.LogicalType
+	closed bool
+	chunks int // chunks appended since the appender last flushed
+}
+
+// chunkWriter fills one data chunk of the events table's columns, for the
+// appender and for the parallel insert feed alike.
+type chunkWriter struct {
 	chunk  mapping.DataChunk
 	cap    int
 	rows   int
@@ -32,8 +40,6 @@ type eventAppender struct {
 	mask   [eventColumns][]uint64
 	params []string // children of the params lists of the current chunk
 	arenas arenaSet
-	closed bool
-	chunks int // chunks appended since the appender last flushed
 }
 
 // Columns of the events table, in the order of migration 0001.
@@ -144,7 +150,7 @@ func newEventAppender(dc driver.Conn) (*eventAppender, error) {
 }
 
 // prepare points the column slots at the (reset) chunk's vectors.
-func (a *eventAppender) prepare() {
+func (a *chunkWriter) prepare() {
 	words := (a.cap + 63) / 64
 	for i := range eventColumns {
 		vec := mapping.DataChunkGetVector(a.chunk, mapping.IdxT(i))
@@ -169,7 +175,7 @@ type stringT struct {
 
 const stringInline = 12
 
-func (a *eventAppender) setValid(col, row int, valid bool) {
+func (a *chunkWriter) setValid(col, row int, valid bool) {
 	w, bit := row>>6, uint64(1)<<(row&63)
 	if valid {
 		a.mask[col][w] |= bit
@@ -179,7 +185,7 @@ func (a *eventAppender) setValid(col, row int, valid bool) {
 }
 
 // putString writes s (already valid UTF-8) as a non-NULL value.
-func (a *eventAppender) putString(dst unsafe.Pointer, s string) {
+func (a *chunkWriter) putString(dst unsafe.Pointer, s string) {
 	st := (*stringT)(dst)
 	n := len(s)
 	st.length = uint32(n)
@@ -194,7 +200,7 @@ func (a *eventAppender) putString(dst unsafe.Pointer, s string) {
 	st.ptr = uintptr(p)
 }
 
-func (a *eventAppender) str(col, row int, s string) {
+func (a *chunkWriter) str(col, row int, s string) {
 	if s == "" {
 		a.setValid(col, row, false)
 		return
@@ -203,17 +209,17 @@ func (a *eventAppender) str(col, row int, s string) {
 	a.putString(unsafe.Add(a.data[col], row*16), validUTF8(s))
 }
 
-func (a *eventAppender) strNotNull(col, row int, s string) {
+func (a *chunkWriter) strNotNull(col, row int, s string) {
 	a.setValid(col, row, true)
 	a.putString(unsafe.Add(a.data[col], row*16), validUTF8(s))
 }
 
-func (a *eventAppender) i64(col, row int, v int64) {
+func (a *chunkWriter) i64(col, row int, v int64) {
 	a.setValid(col, row, true)
 	*(*int64)(unsafe.Add(a.data[col], row*8)) = v
 }
 
-func (a *eventAppender) i64p(col, row int, p *int64) {
+func (a *chunkWriter) i64p(col, row int, p *int64) {
 	if p == nil {
 		a.setValid(col, row, false)
 		return
@@ -221,7 +227,7 @@ func (a *eventAppender) i64p(col, row int, p *int64) {
 	a.i64(col, row, *p)
 }
 
-func (a *eventAppender) i32p(col, row int, p *int32) {
+func (a *chunkWriter) i32p(col, row int, p *int32) {
 	if p == nil {
 		a.setValid(col, row, false)
 		return
@@ -237,6 +243,12 @@ func (a *eventAppender) appendEvent(eventID, objectID int64, e *model.Event) err
 			return err
 		}
 	}
+	a.putEvent(eventID, objectID, e)
+	return nil
+}
+
+// putEvent writes e as the chunk's next row; the chunk must have room.
+func (a *chunkWriter) putEvent(eventID, objectID int64, e *model.Event) {
 	r := a.rows
 	a.i64(colEventID, r, eventID)
 	a.i64(colObjectID, r, objectID)
@@ -275,7 +287,6 @@ func (a *eventAppender) appendEvent(eventID, objectID int64, e *model.Event) err
 	*(*bool)(unsafe.Add(a.data[colInternal], r)) = e.Internal
 	a.setValid(colRaw, r, false) // raw: in raw_blocks
 	a.rows++
-	return nil
 }
 
 // flushChunk hands the filled chunk to the DuckDB appender, which copies it.
@@ -283,23 +294,9 @@ func (a *eventAppender) flushChunk() error {
 	if a.rows == 0 {
 		return nil
 	}
-	if len(a.params) > 0 {
-		list := mapping.DataChunkGetVector(a.chunk, colParams)
-		n := mapping.IdxT(len(a.params))
-		if mapping.ListVectorReserve(list, n) == mapping.StateError ||
-			mapping.ListVectorSetSize(list, n) == mapping.StateError {
-			return errors.New("reserve params list")
-		}
-		child := mapping.ListVectorGetChild(list)
-		mapping.VectorEnsureValidityWritable(child)
-		data := mapping.VectorGetData(child)
-		mask := unsafe.Slice((*uint64)(mapping.VectorGetValidity(child)), (len(a.params)+63)/64)
-		for i, p := range a.params {
-			mask[i>>6] |= 1 << (i & 63)
-			a.putString(unsafe.Add(data, i*16), validUTF8(p))
-		}
+	if err := a.finish(); err != nil {
+		return err
 	}
-	mapping.DataChunkSetSize(a.chunk, mapping.IdxT(a.rows))
 	state := mapping.AppendDataChunk(a.app, a.chunk)
 	a.arenas.reset()
 	mapping.DataChunkReset(a.chunk)
@@ -317,6 +314,28 @@ func (a *eventAppender) flushChunk() error {
 			return errors.New(mapping.AppenderError(a.app))
 		}
 	}
+	return nil
+}
+
+// finish writes the params lists' children and sets the chunk's size.
+func (a *chunkWriter) finish() error {
+	if len(a.params) > 0 {
+		list := mapping.DataChunkGetVector(a.chunk, colParams)
+		n := mapping.IdxT(len(a.params))
+		if mapping.ListVectorReserve(list, n) == mapping.StateError ||
+			mapping.ListVectorSetSize(list, n) == mapping.StateError {
+			return errors.New("reserve params list")
+		}
+		child := mapping.ListVectorGetChild(list)
+		mapping.VectorEnsureValidityWritable(child)
+		data := mapping.VectorGetData(child)
+		mask := unsafe.Slice((*uint64)(mapping.VectorGetValidity(child)), (len(a.params)+63)/64)
+		for i, p := range a.params {
+			mask[i>>6] |= 1 << (i & 63)
+			a.putString(unsafe.Add(data, i*16), validUTF8(p))
+		}
+	}
+	mapping.DataChunkSetSize(a.chunk, mapping.IdxT(a.rows))
 	return nil
 }
 

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"fmt"
 	"io/fs"
@@ -101,6 +102,10 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return fmt.Errorf("case file %s has schema version %d and needs migration to %d; open it once read-write (auditlens sync or ingest, or the explorer without --read-only)", s.path, current, latest)
 	}
+	storage, err := s.storageVersion(ctx)
+	if err != nil {
+		return err
+	}
 	for _, m := range ms {
 		if m.version <= current {
 			continue
@@ -110,11 +115,18 @@ func (s *Store) migrate(ctx context.Context) error {
 			return err
 		}
 		stmts := m.sql
+		if need := requiredStorage(m.sql); need != "" && versionLess(storage, need) {
+			// The file's storage version cannot hold what this migration
+			// changes; it only recompresses, so record it as applied.
+			stmts = ""
+		}
 		if current == 0 && !hasTable {
 			stmts = "CREATE TABLE schema_version (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());\n" + stmts
 			hasTable = true
 		}
-		if _, err := tx.ExecContext(ctx, stmts); err != nil {
+		if strings.TrimSpace(stmts) == "" {
+			// nothing to run
+		} else if _, err := tx.ExecContext(ctx, stmts); err != nil {
 			_ = tx.Rollback()
 			return fmt.Errorf("apply migration %s to %s: %w", m.name, s.path, err)
 		}
@@ -132,8 +144,56 @@ func (s *Store) migrate(ctx context.Context) error {
 
 // additive are the migrations that only add what a reader of an older case
 // file can do without (2: raw_blocks; before it, raw records are in
-// events.raw).
-var additive = map[int]bool{2: true}
+// events.raw; 3: statements recompressed, same rows).
+var additive = map[int]bool{2: true, 3: true}
+
+// caseFileStorage is the DuckDB storage version new case files are created
+// with: v1.2.0 is the first that stores strings with zstd (migration 0003).
+// DuckDB 1.2 and later read it.
+const caseFileStorage = "v1.2.0"
+
+// storageVersion is the DuckDB storage version of the open case file, as
+// "v1.2.0" ("v0.0.0" when DuckDB does not say).
+func (s *Store) storageVersion(ctx context.Context) (string, error) {
+	var tag sql.NullString
+	if err := s.db.QueryRowContext(ctx,
+		`SELECT tags['storage_version'] FROM duckdb_databases() WHERE database_name = current_database()`).Scan(&tag); err != nil {
+		return "", fmt.Errorf("read storage version of %s: %w", s.path, err)
+	}
+	v := strings.TrimSuffix(tag.String, "+")
+	if v == "" {
+		v = "v0.0.0"
+	}
+	return v, nil
+}
+
+// requiredStorage reads a migration's "-- requires-storage: vX.Y.Z" line.
+func requiredStorage(body string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "-- requires-storage:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// versionLess compares "vX.Y.Z" versions numerically.
+func versionLess(a, b string) bool {
+	pa, pb := strings.Split(strings.TrimPrefix(a, "v"), "."), strings.Split(strings.TrimPrefix(b, "v"), ".")
+	for i := 0; i < max(len(pa), len(pb)); i++ {
+		var x, y int
+		if i < len(pa) {
+			x, _ = strconv.Atoi(pa[i])
+		}
+		if i < len(pb) {
+			y, _ = strconv.Atoi(pb[i])
+		}
+		if x != y {
+			return x < y
+		}
+	}
+	return false
+}
 
 // readableFrom reports whether a case file of schema version v can be read,
 // unmigrated, by a binary that knows up to latest.

@@ -146,7 +146,7 @@ func TestSchemaOneReadOnly(t *testing.T) {
 	writeObject(t, s, "/old", []model.Event{ev(1, "alice", "READ", "SELECT", "SELECT 1")})
 	for _, q := range []string{
 		"DROP TABLE raw_blocks",
-		"DELETE FROM schema_version WHERE version = 2",
+		"DELETE FROM schema_version WHERE version >= 2",
 		"UPDATE events SET raw = 'AUDIT: SESSION,1,1,READ,SELECT,,,SELECT 1,<none>'",
 	} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
@@ -189,7 +189,14 @@ func TestSchemaOneReadOnly(t *testing.T) {
 
 // A group whose raw records far exceed a small buffer pool still commits: each block is stored in small parts (large values once failed the
 // commit with "failed to pin block"), and each record reads back exactly.
+// With one DuckDB thread it runs within 32 MB; with the bulk settings (the
+// feed on, small objects through the appender) within their 64 MB.
 func TestRawBlocksOverBulkPool(t *testing.T) {
+	t.Run("one-thread-32MB", func(t *testing.T) { rawBlocksOverPool(t, false, "32MB") })
+	t.Run("bulk-64MB", func(t *testing.T) { rawBlocksOverPool(t, true, "64MB") })
+}
+
+func rawBlocksOverPool(t *testing.T, feed bool, pool string) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
 	restore, err := s.TuneForBulkWrites(ctx)
@@ -197,9 +204,17 @@ func TestRawBlocksOverBulkPool(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer restore()
-	// Tighter than the bulk writers' pool, so that the raw records exceed
-	// it several times over.
-	if err := s.SetMemoryLimit(ctx, "32MB"); err != nil {
+	if s.feedOn.Load() != feed {
+		if feed {
+			t.Fatal("no feed under the bulk settings")
+		}
+		s.feedOn.Store(false)
+		if _, err := s.db.ExecContext(ctx, "SET threads = 1"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Tight enough that the raw records exceed it several times over.
+	if err := s.SetMemoryLimit(ctx, pool); err != nil {
 		t.Fatal(err)
 	}
 	g, err := s.BeginGroup(ctx)

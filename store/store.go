@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -53,6 +54,9 @@ type Store struct {
 	lockMu  sync.Mutex    // serialises the one-time session lock of user SQL
 	commits atomic.Uint64 // bumped by every committed object; invalidates stats
 	writeNs atomic.Int64  // time spent appending and committing (WriteTime)
+
+	feedOK bool        // the parallel insert feed is registered (feed.go)
+	feedOn atomic.Bool // new transactions write events through the feed
 
 	memLimit  atomic.Int64 // DuckDB memory limit this store set, in bytes (0: DuckDB's own)
 	memRaised int64        // limit raised by roomFor (writeMu)
@@ -104,6 +108,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.EncryptionKey != "" {
 		attachOpts = append(attachOpts, "ENCRYPTION_KEY "+quoteLiteral(opts.EncryptionKey))
 	}
+	if !exists && opts.EncryptionKey == "" {
+		// An encrypted file gets the (newer) version encryption needs.
+		attachOpts = append(attachOpts, "STORAGE_VERSION "+quoteLiteral(caseFileStorage))
+	}
 	if len(attachOpts) > 0 {
 		attach += " (" + strings.Join(attachOpts, ", ") + ")"
 	}
@@ -142,6 +150,9 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err := s.migrate(ctx); err != nil {
 		_ = db.Close()
 		return nil, err
+	}
+	if !opts.ReadOnly {
+		s.feedOK = s.registerFeed(ctx)
 	}
 	return s, nil
 }
@@ -192,14 +203,23 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	if s.readOnly {
 		return func() {}, nil
 	}
-	if _, err := s.db.ExecContext(ctx, "SET threads = 1; SET memory_limit = '64MB'"); err != nil {
+	set := "SET threads = 1; SET memory_limit = '64MB'"
+	feed := s.feedOK && runtime.GOMAXPROCS(0) > 1
+	if feed {
+		// The feed's INSERTs run on more threads (startInsert); the rest
+		// keeps one, which small-object groups need to fit the pool.
+		set += "; SET preserve_insertion_order = false"
+	}
+	if _, err := s.db.ExecContext(ctx, set); err != nil {
 		return nil, err
 	}
+	s.feedOn.Store(feed)
 	s.memLimit.Store(64 << 20)
 	s.memRaised, s.bigSeen = 0, 0
 	return func() {
+		s.feedOn.Store(false)
 		s.memLimit.Store(0)
-		_, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit")
+		_, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit; RESET preserve_insertion_order")
 	}, nil
 }
 

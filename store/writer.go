@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -8,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -76,6 +78,10 @@ type ObjectTx struct {
 	detail string
 	group  *Group // set when the object shares its group's transaction
 	raw    rawBlock
+	// useFeed: events go through the parallel insert feed (feed.go);
+	// feed is the transaction's when it has no group.
+	useFeed bool
+	feed    txFeed
 }
 
 // BeginObject starts the transaction of one object. Only one object transaction
@@ -99,7 +105,16 @@ func (s *Store) BeginObject(ctx context.Context, meta ObjectMeta) (*ObjectTx, er
 		s.writeMu.Unlock()
 		return nil, fmt.Errorf("begin object %s: %w", meta.URI, err)
 	}
-	return &ObjectTx{s: s, ctx: ctx, conn: conn, meta: meta, id: s.ids.nextObject, apps: map[string]*duckdb.Appender{}}, nil
+	return &ObjectTx{s: s, ctx: ctx, conn: conn, meta: meta, id: s.ids.nextObject, apps: map[string]*duckdb.Appender{},
+		useFeed: s.feedOn.Load()}, nil
+}
+
+// fw is the feed state of the object's transaction.
+func (tx *ObjectTx) fw() *txFeed {
+	if tx.group != nil {
+		return &tx.group.feed
+	}
+	return &tx.feed
 }
 
 func (s *Store) loadIDs(ctx context.Context) error {
@@ -143,6 +158,20 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 	defer tx.s.timeWrite(time.Now())
 	if tx.done {
 		return errors.New("append to a finished object transaction")
+	}
+	if tx.useFeed {
+		if len(b.Events) >= feedMinBatch || tx.fw().run != nil {
+			if err := tx.appendViaFeed(b); err != nil {
+				return fmt.Errorf("write %s: %w", tx.meta.URI, err)
+			}
+			return nil
+		}
+		// Small batches (DAS objects) take the appender: DuckDB holds what
+		// the feed's threads insert in memory until the transaction writes
+		// it, and a group of small objects ran out of the bulk pool.
+		if err := tx.fw().end(tx.conn); err != nil {
+			return fmt.Errorf("write %s: %w", tx.meta.URI, err)
+		}
 	}
 	err := tx.conn.Raw(func(dc any) error {
 		conn := dc.(driver.Conn)
@@ -196,44 +225,144 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 				return err
 			}
 		}
-		if err := appendRows(tx, conn, "heartbeats", b.Heartbeats, func(h *model.Heartbeat) []driver.Value {
-			return []driver.Value{tx.id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)}
-		}); err != nil {
-			return err
-		}
-		tx.counts.Heartbeats += int64(len(b.Heartbeats))
-		if err := appendRows(tx, conn, "server_messages", b.Messages, func(m *model.ServerMessage) []driver.Value {
-			return []driver.Value{tx.id, nullStr(m.Cluster), nullStr(m.Instance), m.LogTime.UTC(), nullStr(m.Severity),
-				nullStr(m.SessionID), nullI32(m.PID), nullStr(m.UserName), nullStr(m.DatabaseName), nullStr(m.RemoteHost),
-				nullStr(m.SQLState), nullStr(m.Message), nullStr(m.Detail), nullStr(m.Statement), nullStr(m.ObjectRef)}
-		}); err != nil {
-			return err
-		}
-		tx.counts.Messages += int64(len(b.Messages))
-		if err := appendRows(tx, conn, "rejects", b.Rejects, func(r *model.Reject) []driver.Value {
-			if tx.reason == "" {
-				tx.reason, tx.detail = r.Reason, r.Detail
-			}
-			return []driver.Value{tx.id, r.Offset, r.Reason, nullStr(r.Detail)}
-		}); err != nil {
-			return err
-		}
-		tx.counts.Rejects += int64(len(b.Rejects))
-		return nil
+		return tx.appendOthers(func(table string) (*duckdb.Appender, error) { return tx.appender(conn, table) },
+			b.Heartbeats, b.Messages, b.Rejects)
 	})
 	if err != nil {
 		return fmt.Errorf("write %s: %w", tx.meta.URI, err)
 	}
+	tx.countOthers(b)
 	return nil
+}
+
+// appendViaFeed writes b's events through the running INSERT (starting it)
+// and queues its other rows until the INSERT ends.
+func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
+	w := tx.fw()
+	if n := len(b.Events); n > 0 {
+		tx.s.roomFor(tx.ctx, b)
+		if w.run == nil {
+			// The connection's appenders must be idle while the INSERT runs.
+			if err := tx.closeAppenders(); err != nil {
+				return err
+			}
+			run, err := tx.s.startInsert(tx.ctx, tx.conn)
+			if err != nil {
+				return err
+			}
+			w.run = run
+		}
+		first := tx.s.ids.nextEvent
+		if err := w.run.feed.put(b.Events, first, tx.id); err != nil {
+			return fmt.Errorf("insert events: %w", err)
+		}
+		tx.s.ids.nextEvent += int64(n)
+		tx.counts.Events += int64(n)
+		w.run.rows += n
+		if len(b.PackedRaw) > 0 {
+			if err := tx.queueRaw(w); err != nil {
+				return err
+			}
+			id, data := tx.id, bytes.Clone(b.PackedRaw)
+			if err := w.later(tx.conn, len(data), func(dc driver.Conn) error {
+				a, err := w.appender(dc, "raw_blocks")
+				if err != nil {
+					return err
+				}
+				return appendBlock(a, id, first, n, data)
+			}); err != nil {
+				return err
+			}
+		} else {
+			for i := range b.Events {
+				tx.raw.add(first+int64(i), b.Events[i].Raw)
+			}
+			if len(tx.raw.buf) >= rawBlockBytes {
+				if err := tx.queueRaw(w); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	if len(b.Heartbeats)+len(b.Messages)+len(b.Rejects) > 0 {
+		// Strings are immutable: copying the rows keeps them past the batch.
+		hbs, msgs, rejs := slices.Clone(b.Heartbeats), slices.Clone(b.Messages), slices.Clone(b.Rejects)
+		size := 200 * (len(hbs) + len(msgs) + len(rejs))
+		if err := w.later(tx.conn, size, func(dc driver.Conn) error {
+			return tx.appendOthers(func(table string) (*duckdb.Appender, error) { return w.appender(dc, table) }, hbs, msgs, rejs)
+		}); err != nil {
+			return err
+		}
+	}
+	tx.countOthers(b)
+	if w.run != nil && (w.run.rows >= segmentRows || w.bytes >= maxPendingBytes) {
+		return w.end(tx.conn)
+	}
+	return nil
+}
+
+// queueRaw compresses the gathered raw records into a block written once the
+// running INSERT ends.
+func (tx *ObjectTx) queueRaw(w *txFeed) error {
+	b := &tx.raw
+	if b.n == 0 {
+		return nil
+	}
+	enc, _, err := zstdCodec()
+	if err != nil {
+		return err
+	}
+	id, first, n := tx.id, b.first, b.n
+	data := enc.EncodeAll(b.buf, make([]byte, 0, len(b.buf)/4))
+	b.buf, b.n = b.buf[:0], 0
+	return w.later(tx.conn, len(data), func(dc driver.Conn) error {
+		a, err := w.appender(dc, "raw_blocks")
+		if err != nil {
+			return err
+		}
+		return appendBlock(a, id, first, n, data)
+	})
+}
+
+// appendOthers appends a batch's heartbeats, server messages and rejects
+// through the appenders app gives, and counts them.
+func (tx *ObjectTx) appendOthers(app func(string) (*duckdb.Appender, error), hbs []model.Heartbeat, msgs []model.ServerMessage, rejs []model.Reject) error {
+	id := tx.id
+	if err := appendRows(app, "heartbeats", hbs, func(h *model.Heartbeat) []driver.Value {
+		return []driver.Value{id, nullStr(h.Cluster), nullStr(h.Instance), h.LogTime.UTC(), nullStr(h.ServerHost), nullStr(h.ObjectRef)}
+	}); err != nil {
+		return err
+	}
+	if err := appendRows(app, "server_messages", msgs, func(m *model.ServerMessage) []driver.Value {
+		return []driver.Value{id, nullStr(m.Cluster), nullStr(m.Instance), m.LogTime.UTC(), nullStr(m.Severity),
+			nullStr(m.SessionID), nullI32(m.PID), nullStr(m.UserName), nullStr(m.DatabaseName), nullStr(m.RemoteHost),
+			nullStr(m.SQLState), nullStr(m.Message), nullStr(m.Detail), nullStr(m.Statement), nullStr(m.ObjectRef)}
+	}); err != nil {
+		return err
+	}
+	return appendRows(app, "rejects", rejs, func(r *model.Reject) []driver.Value {
+		return []driver.Value{id, r.Offset, r.Reason, nullStr(r.Detail)}
+	})
+}
+
+// countOthers counts a batch's heartbeats, server messages and rejects and
+// keeps the first reject's reason.
+func (tx *ObjectTx) countOthers(b *model.Batch) {
+	tx.counts.Heartbeats += int64(len(b.Heartbeats))
+	tx.counts.Messages += int64(len(b.Messages))
+	tx.counts.Rejects += int64(len(b.Rejects))
+	if tx.reason == "" && len(b.Rejects) > 0 {
+		tx.reason, tx.detail = b.Rejects[0].Reason, b.Rejects[0].Detail
+	}
 }
 
 // appendRows appends the low-volume row kinds (heartbeats, server messages,
 // rejects) through the table's appender, one row per element.
-func appendRows[T any](tx *ObjectTx, conn driver.Conn, table string, rows []T, row func(*T) []driver.Value) error {
+func appendRows[T any](app func(string) (*duckdb.Appender, error), table string, rows []T, row func(*T) []driver.Value) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	a, err := tx.appender(conn, table)
+	a, err := app(table)
 	if err != nil {
 		return err
 	}
@@ -285,7 +414,26 @@ func (tx *ObjectTx) Commit(sha string) (ObjectRecord, error) {
 		return ObjectRecord{}, errors.New("commit of a finished object transaction")
 	}
 	defer tx.finish()
-	if tx.counts.Status != StatusQuarantined {
+	if tx.useFeed {
+		w := tx.fw()
+		if tx.counts.Status != StatusQuarantined {
+			if err := tx.queueRaw(w); err != nil {
+				tx.rollback()
+				return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
+			}
+		} else {
+			tx.raw.buf, tx.raw.n = tx.raw.buf[:0], 0
+		}
+		// A group's objects rows wait with its other rows; the rest needs
+		// the connection now.
+		if tx.group == nil || tx.counts.Status == StatusQuarantined {
+			if err := w.end(tx.conn); err != nil {
+				tx.rollback()
+				return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
+			}
+		}
+	}
+	if tx.counts.Status != StatusQuarantined && tx.raw.n > 0 {
 		if err := tx.conn.Raw(func(dc any) error { return tx.flushRaw(dc.(driver.Conn)) }); err != nil {
 			tx.rollback()
 			return ObjectRecord{}, fmt.Errorf("write %s: %w", tx.meta.URI, err)
@@ -352,8 +500,18 @@ const insertObjectSQL = `INSERT INTO objects (object_id, source, uri, object_key
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, now(), ?, ?)`
 
 // execInsertObject records the objects row; a group prepares it once for all
-// its objects.
+// its objects. With the feed, a group's row waits for the running INSERT.
 func (tx *ObjectTx) execInsertObject(args ...any) (sql.Result, error) {
+	if g := tx.group; g != nil && tx.useFeed {
+		nv := make([]driver.NamedValue, len(args))
+		for i, a := range args {
+			nv[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+		}
+		return driver.RowsAffected(1), g.feed.later(g.conn, 1000, func(dc driver.Conn) error {
+			_, err := dc.(driver.ExecerContext).ExecContext(g.ctx, insertObjectSQL, nv)
+			return err
+		})
+	}
 	if g := tx.group; g != nil {
 		if g.insertObject == nil {
 			st, err := g.conn.PrepareContext(g.ctx, insertObjectSQL)
@@ -382,6 +540,7 @@ func (tx *ObjectTx) rollback() {
 		tx.group.fail()
 		return
 	}
+	tx.feed.abort()
 	_, _ = tx.conn.ExecContext(context.Background(), "ROLLBACK")
 	// Ids handed out inside the transaction are not reused after a rollback;
 	// reload them so the next object starts from what is on disk.
@@ -459,6 +618,8 @@ type Group struct {
 	done    bool
 
 	insertObject *sql.Stmt // prepared on conn by the first object
+	useFeed      bool      // see ObjectTx.useFeed
+	feed         txFeed
 }
 
 // BeginGroup takes the store's single writer and starts a transaction that
@@ -482,7 +643,7 @@ func (s *Store) BeginGroup(ctx context.Context) (*Group, error) {
 		s.writeMu.Unlock()
 		return nil, fmt.Errorf("begin object group: %w", err)
 	}
-	return &Group{s: s, ctx: ctx, conn: conn}, nil
+	return &Group{s: s, ctx: ctx, conn: conn, useFeed: s.feedOn.Load()}, nil
 }
 
 // Object starts one object inside the group. Commit it (or Rollback, which
@@ -490,7 +651,7 @@ func (s *Store) BeginGroup(ctx context.Context) (*Group, error) {
 func (g *Group) Object(meta ObjectMeta) *ObjectTx {
 	g.objects++
 	return &ObjectTx{s: g.s, ctx: g.ctx, conn: g.conn, meta: meta, id: g.s.ids.nextObject,
-		apps: map[string]*duckdb.Appender{}, group: g}
+		apps: map[string]*duckdb.Appender{}, group: g, useFeed: g.useFeed}
 }
 
 func (g *Group) fail() {
@@ -498,6 +659,7 @@ func (g *Group) fail() {
 		return
 	}
 	g.failed = true
+	g.feed.abort()
 	_, _ = g.conn.ExecContext(context.Background(), "ROLLBACK")
 	g.s.ids = nil
 }
@@ -511,6 +673,10 @@ func (g *Group) Commit() error {
 	defer g.release()
 	if g.failed {
 		return errors.New("object group was rolled back")
+	}
+	if err := g.feed.end(g.conn); err != nil {
+		g.fail()
+		return fmt.Errorf("commit %d objects: %w", g.objects, err)
 	}
 	if _, err := g.conn.ExecContext(g.ctx, "COMMIT"); err != nil {
 		g.fail()

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +40,8 @@ type Generator struct {
 	total  int64
 	step   time.Duration
 	sessID map[int]string
+	// Strings that depend only on a user and a cluster, made once.
+	sessions, hosts, clusters, instances []string
 }
 
 // New returns a generator of total events.
@@ -67,6 +70,18 @@ func New(total int64, opt Options) *Generator {
 	}
 	for i := 0; i < opt.Databases; i++ {
 		g.dbs = append(g.dbs, fmt.Sprintf("%s%02d", dbKinds[i%len(dbKinds)], i))
+	}
+	g.sessions = make([]string, opt.Users*opt.Clusters)
+	g.hosts = make([]string, opt.Users)
+	for u := 0; u < opt.Users; u++ {
+		g.hosts[u] = fmt.Sprintf("10.0.%d.%d", u%16, u%250+1)
+		for c := 0; c < opt.Clusters; c++ {
+			g.sessions[u*opt.Clusters+c] = fmt.Sprintf("%x.%x", opt.Start.Unix()+int64(u*97), 1000+u*13+c)
+		}
+	}
+	for c := 0; c < opt.Clusters; c++ {
+		g.clusters = append(g.clusters, fmt.Sprintf("cluster-%d", c))
+		g.instances = append(g.instances, fmt.Sprintf("db-instance-%d", c))
 	}
 	for i := 0; i < 500; i++ {
 		g.objs = append(g.objs, fmt.Sprintf("%s.%s_%d", schemas[i%len(schemas)], tables[i%len(tables)], i/len(tables)))
@@ -102,20 +117,20 @@ func (g *Generator) Next(e *model.Event) bool {
 	db := g.dbs[(u*7+cluster)%len(g.dbs)]
 	obj := g.objs[g.zipfO.Uint64()]
 	pid := int32(1000 + u*13 + cluster)
-	session := fmt.Sprintf("%x.%x", g.opt.Start.Unix()+int64(u*97), pid)
+	session := g.sessions[u*g.opt.Clusters+cluster]
 	class, cmd, stmt := g.statement(obj)
 	src := model.SourcePgAudit
 	if i%2 == 0 {
 		src = model.SourceDAS
 	}
 	*e = model.Event{
-		Source: src, Cluster: fmt.Sprintf("cluster-%d", cluster), Instance: fmt.Sprintf("db-instance-%d", cluster),
+		Source: src, Cluster: g.clusters[cluster], Instance: g.instances[cluster],
 		LogTime:   g.opt.Start.Add(time.Duration(i)*g.step + time.Duration(r.IntN(1000))*time.Microsecond),
 		SessionID: session, StatementID: model.Int64(i/7 + 1), SubstatementID: model.Int64(1),
 		Class: class, Command: cmd, Statement: stmt, DatabaseName: db, UserName: user,
-		ApplicationName: apps[u%len(apps)], RemoteHost: fmt.Sprintf("10.0.%d.%d", u%16, u%250+1),
+		ApplicationName: apps[u%len(apps)], RemoteHost: g.hosts[u],
 		RemotePort: model.Int32(int32(40000 + r.IntN(20000))), PID: model.Int32(pid),
-		ObjectRef: fmt.Sprintf("s3://bench/obj-%d#%d", i/1000, i%1000),
+		ObjectRef: "s3://bench/obj-" + strconv.FormatInt(i/1000, 10) + "#" + strconv.FormatInt(i%1000, 10),
 	}
 	if src == model.SourcePgAudit {
 		e.AuditType = "SESSION"
@@ -125,7 +140,7 @@ func (g *Generator) Next(e *model.Event) bool {
 		e.RowCount = model.Int64(int64(math.Exp(r.Float64() * 8)))
 	}
 	if r.IntN(3) == 0 {
-		e.Params = []string{fmt.Sprint(r.IntN(100000)), "x"}
+		e.Params = []string{strconv.Itoa(r.IntN(100000)), "x"}
 	}
 	if r.IntN(200) == 0 {
 		e.ErrorMessage = "permission denied for table " + obj
@@ -138,10 +153,10 @@ func (g *Generator) statement(obj string) (class, cmd, stmt string) {
 	switch k := r.IntN(100); {
 	case k < 45:
 		cols := 2 + r.IntN(12)
-		return "READ", "SELECT", "SELECT " + columnList(cols) + " FROM " + obj + " WHERE id = $1 AND tenant_id = " + fmt.Sprint(r.IntN(500)) + padding(r)
+		return "READ", "SELECT", "SELECT " + columnList(cols) + " FROM " + obj + " WHERE id = $1 AND tenant_id = " + strconv.Itoa(r.IntN(500)) + padding(r)
 	case k < 75:
 		if r.IntN(2) == 0 {
-			return "WRITE", "UPDATE", "UPDATE " + obj + " SET status = $1, updated_at = now() WHERE id = " + fmt.Sprint(r.IntN(1_000_000)) + padding(r)
+			return "WRITE", "UPDATE", "UPDATE " + obj + " SET status = $1, updated_at = now() WHERE id = " + strconv.Itoa(r.IntN(1_000_000)) + padding(r)
 		}
 		return "WRITE", "INSERT", "INSERT INTO " + obj + " (" + columnList(3+r.IntN(8)) + ") VALUES ($1, $2, $3)" + padding(r)
 	case k < 90:
@@ -152,11 +167,11 @@ func (g *Generator) statement(obj string) (class, cmd, stmt string) {
 	case k < 95:
 		return "FUNCTION", "EXECUTE", "SELECT sales.place_order($1, $2, $3)"
 	case k < 98:
-		return "DDL", "CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_" + fmt.Sprint(r.IntN(99)) + " ON " + obj + " (created_at)"
+		return "DDL", "CREATE INDEX", "CREATE INDEX CONCURRENTLY IF NOT EXISTS idx_" + strconv.Itoa(r.IntN(99)) + " ON " + obj + " (created_at)"
 	case k < 99:
-		return "ROLE", "GRANT", "GRANT SELECT ON " + obj + " TO analyst_" + fmt.Sprint(r.IntN(20))
+		return "ROLE", "GRANT", "GRANT SELECT ON " + obj + " TO analyst_" + strconv.Itoa(r.IntN(20))
 	default:
-		return "DDL", "DROP TABLE", "DROP TABLE IF EXISTS " + obj + "_tmp_" + fmt.Sprint(r.IntN(9999))
+		return "DDL", "DROP TABLE", "DROP TABLE IF EXISTS " + obj + "_tmp_" + strconv.Itoa(r.IntN(9999))
 	}
 }
 
@@ -176,7 +191,7 @@ func padding(r *rand.Rand) string {
 	case k < 80:
 		return ""
 	case k < 96:
-		return " ORDER BY created_at DESC LIMIT " + fmt.Sprint(10+r.IntN(990))
+		return " ORDER BY created_at DESC LIMIT " + strconv.Itoa(10+r.IntN(990))
 	default:
 		var b strings.Builder
 		b.WriteString(" AND EXISTS (SELECT 1 FROM sales.customers c JOIN billing.accounts a ON a.customer_id = c.id")
