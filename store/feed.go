@@ -42,10 +42,10 @@ import (
 
 const feedFunction = "auditlens_events_feed"
 
-// segmentRows: an INSERT ends after this many events (eight row groups) so
+// segmentRows: an INSERT ends after this many events (16 row groups) so
 // that the rows waiting for it stay small; each DuckDB thread writes its full
 // row groups straight to the file. A variable for tests.
-var segmentRows = 8 * 122_880
+var segmentRows = 16 * 122_880
 
 // GroupRows is how many events a group of objects should reach before it
 // commits. With the feed, every commit leaves each DuckDB thread's last row
@@ -68,7 +68,7 @@ const feedMinBatch = 2048
 
 // maxPendingBytes ends an INSERT early when the rows waiting for it grow
 // (large raw records).
-const maxPendingBytes = 32 << 20
+const maxPendingBytes = 16 << 20
 
 var (
 	feedsMu sync.Mutex

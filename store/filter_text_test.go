@@ -49,7 +49,7 @@ func TestTextSearchPrefilter(t *testing.T) {
 		evs = append(evs, e)
 	}
 	writeObject(t, s, "/texts", evs)
-	for _, term := range []string{"tmp_42", "TMP_4", "select 1", "orders_2026", "10.0.3.7", "ünïcode_99", "k_7", "_", "= 5", "x"} {
+	for _, term := range []string{"tmp_42", "TMP_4", "select 1", "orders_2026", "10.0.3.7", "ünïcode_99", "k_7", "_", "= 5", "x", "select", "orders", "temp k", "ünïcode"} {
 		re := regexp.MustCompile(literalPattern(term))
 		var want int64
 		for _, e := range evs {
@@ -60,6 +60,15 @@ func TestTextSearchPrefilter(t *testing.T) {
 		got, err := s.Count(ctx, Filter{Text: term})
 		if err != nil || got != want {
 			t.Errorf("text %q: %d rows (%v), RE2 says %d", term, got, err, want)
+		}
+		// The same without the object-name list: the pattern on every row.
+		where, args := Filter{Text: term}.where("")
+		var plain int64
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&plain); err != nil || plain != want {
+			t.Errorf("text %q without the object-name list: %d rows (%v), RE2 says %d", term, plain, err, want)
+		}
+		if f := s.resolveText(ctx, Filter{Text: term}); !f.textResolved {
+			t.Errorf("text %q: object names not resolved", term)
 		}
 	}
 }
