@@ -408,13 +408,14 @@ const streamFromStart = 16 << 20
 // row group (about 120 k rows), DuckDB compresses it straight into the file
 // instead of logging the rows to the WAL and compressing them again at the
 // next checkpoint. groupMaxAge bounds how long synced objects stay invisible
-// to a query running next to the sync; a bulk sync (the command line, where
-// nothing queries) has its own rows and age (store.GroupRows).
+// to a query running next to the sync, and what a group of small objects
+// holds (10 s let a sync of 10,000 small objects peak at 480 MB RSS instead
+// of 187 MB); a bulk sync (the command line, where nothing queries) has its
+// own row count (store.GroupRows).
 const (
-	groupObjects    = 1024
-	groupWait       = 20 * time.Millisecond
-	groupMaxAge     = 2 * time.Second
-	bulkGroupMaxAge = 10 * time.Second
+	groupObjects = 1024
+	groupWait    = 20 * time.Millisecond
+	groupMaxAge  = 2 * time.Second
 )
 
 // groupWriter commits decoded objects in groups, one transaction each: every
@@ -469,11 +470,7 @@ func (r *runner) writeGroup(ctx context.Context, first decodedObject) error {
 		return err
 	}
 	groupRows := r.st.GroupRows()
-	maxAge := groupMaxAge
-	if r.st.BulkWrites() {
-		maxAge = bulkGroupMaxAge
-	}
-	deadline := time.Now().Add(maxAge)
+	deadline := time.Now().Add(groupMaxAge)
 	idle := time.NewTimer(groupWait)
 	defer idle.Stop()
 collect:

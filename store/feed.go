@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"runtime"
 	"strconv"
@@ -351,7 +352,9 @@ func (r *insertRun) finish() error {
 // abort ends the INSERT with an error and waits for it.
 func (r *insertRun) abort() {
 	r.feed.fail(errors.New("object transaction abandoned"))
-	<-r.done
+	if err := <-r.done; err != nil {
+		slog.Debug("abandoned insert ended", "err", err) // expected: the feed failed it
+	}
 	r.stop()
 }
 
@@ -396,7 +399,7 @@ func (w *txFeed) end(conn *sql.Conn) error {
 		w.run = nil
 		if err != nil {
 			w.pending, w.bytes = nil, 0
-			w.closeAppenders()
+			_ = w.closeAppenders() // the transaction failed: nothing to keep
 			return fmt.Errorf("insert events: %w", err)
 		}
 	}

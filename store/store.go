@@ -191,9 +191,11 @@ func quoteLiteral(s string) string {
 }
 
 // TuneForBulkWrites sets DuckDB up for a command that only writes (sync and
-// ingest from the command line): one DuckDB thread, which measured about 20 %
-// less CPU per committed event because the checkpoint no longer spins worker
-// threads; decoding stays parallel in Go. A 64 MB buffer pool: DuckDB
+// ingest from the command line): large batches go through the parallel
+// insert feed (feed.go), whose INSERTs get all of DuckDB's threads and need
+// insertion order not kept; everything else runs on one DuckDB thread, which
+// measured about 20 % less CPU per committed event with the appender, and
+// which groups of small objects need to fit the pool. A 64 MB buffer pool: DuckDB
 // otherwise keeps the blocks it has just written cached up to the limit; a
 // 1 GB pgAudit log peaked at 457 MB RSS with 192 MB and 312–364 MB with 64 MB,
 // at the same speed (what a transaction holds beyond the limit spills to
@@ -221,10 +223,11 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	s.memRaised, s.bigSeen = 0, 0
 	// Go's heap would otherwise grow to twice what is live before each
 	// collection (the decoders' batches and the rows waiting for the feed).
-	// Collecting at 1.5 times took a 1 GB pgAudit log's peak RSS from
-	// 284–312 to 246–270 MB. A soft memory limit of 80 MB reached 240 MB but
-	// made the collector run without pause whenever more than that was live
-	// (a DAS sync ran at half speed): it is not used.
+	// Collecting at 1.4 times the live heap, with at most 8 MB of rows
+	// waiting for the feed, took a 1 GB pgAudit log's peak RSS from 284–312
+	// to 242–246 MB at the same speed. A soft memory limit of 80 MB reached
+	// 240 MB too but made the collector run without pause whenever more than
+	// that was live (a DAS sync ran at half speed): it is not used.
 	prevGC := debug.SetGCPercent(bulkGCPercent)
 	return func() {
 		debug.SetGCPercent(prevGC)
@@ -235,7 +238,7 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 }
 
 // bulkGCPercent is Go's GOGC during bulk writes.
-const bulkGCPercent = 50
+const bulkGCPercent = 40
 
 // bigValueBytes: DuckDB keeps a value larger than one of its blocks (256 KiB)
 // in a block of its own that the writing transaction holds in memory until it
