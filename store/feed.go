@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -172,7 +171,8 @@ func feedColumns() ([]duckdb.ColumnInfo, error) {
 // eventFeed hands the writer's batches to DuckDB's threads. One batch is
 // offered at a time; threads claim up to a chunk of its rows each.
 type eventFeed struct {
-	cols []duckdb.ColumnInfo
+	cols    []duckdb.ColumnInfo
+	threads int
 
 	mu      sync.Mutex
 	cond    sync.Cond
@@ -196,7 +196,7 @@ func (f *eventFeed) ColumnInfos() []duckdb.ColumnInfo     { return f.cols }
 func (f *eventFeed) Cardinality() *duckdb.CardinalityInfo { return nil }
 
 func (f *eventFeed) Init() duckdb.ParallelTableSourceInfo {
-	return duckdb.ParallelTableSourceInfo{MaxThreads: runtime.GOMAXPROCS(0)}
+	return duckdb.ParallelTableSourceInfo{MaxThreads: f.threads}
 }
 
 func (f *eventFeed) NewLocalState() any {
@@ -307,10 +307,10 @@ type insertRun struct {
 
 func (s *Store) startInsert(ctx context.Context, conn *sql.Conn) (*insertRun, error) {
 	// Bulk writes keep DuckDB at one thread; the INSERT gets them all.
-	if _, err := s.db.ExecContext(ctx, "SET threads = "+strconv.Itoa(runtime.GOMAXPROCS(0))); err != nil {
+	if _, err := s.db.ExecContext(ctx, "SET threads = "+strconv.Itoa(s.feedThreads)); err != nil {
 		return nil, err
 	}
-	f := &eventFeed{}
+	f := &eventFeed{threads: s.feedThreads}
 	f.cond.L = &f.mu
 	id := feedSeq.Add(1)
 	feedsMu.Lock()

@@ -58,6 +58,9 @@ type Store struct {
 
 	feedOK bool        // the parallel insert feed is registered (feed.go)
 	feedOn atomic.Bool // new transactions write events through the feed
+	// feedThreads is how many DuckDB threads the feed's INSERTs use (set
+	// before feedOn).
+	feedThreads int
 
 	memLimit  atomic.Int64 // DuckDB memory limit this store set, in bytes (0: DuckDB's own)
 	memRaised int64        // limit raised by roomFor (writeMu)
@@ -208,18 +211,25 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	if s.readOnly {
 		return func() {}, nil
 	}
-	set := "SET threads = 1; SET memory_limit = '64MB'"
-	feed := s.feedOK && runtime.GOMAXPROCS(0) > 1
+	// The feed's INSERTs run on up to four threads (startInsert), each
+	// building its own row group; every thread past two gets 32 MB more.
+	threads := min(runtime.GOMAXPROCS(0), 4)
+	feed := s.feedOK && threads > 1
+	pool := int64(64)
+	set := "SET threads = 1"
 	if feed {
-		// The feed's INSERTs run on more threads (startInsert); the rest
-		// keeps one, which small-object groups need to fit the pool.
+		// The rest keeps one thread, which small-object groups need to fit
+		// the pool.
 		set += "; SET preserve_insertion_order = false"
+		pool += 32 * int64(threads-2)
 	}
+	set += fmt.Sprintf("; SET memory_limit = '%dMB'", pool)
 	if _, err := s.db.ExecContext(ctx, set); err != nil {
 		return nil, err
 	}
+	s.feedThreads = threads
 	s.feedOn.Store(feed)
-	s.memLimit.Store(64 << 20)
+	s.memLimit.Store(pool << 20)
 	s.memRaised, s.bigSeen = 0, 0
 	// Go's heap would otherwise grow to twice what is live before each
 	// collection (the decoders' batches and the rows waiting for the feed).
