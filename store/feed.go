@@ -68,7 +68,7 @@ const feedMinBatch = 2048
 
 // maxPendingBytes ends an INSERT early when the rows waiting for it grow
 // (large raw records).
-const maxPendingBytes = 8 << 20
+const maxPendingBytes = 16 << 20
 
 var (
 	feedsMu sync.Mutex
