@@ -246,10 +246,15 @@ func BenchmarkExplorer(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		// AUDITLENS_BENCH_MEMORY_LIMIT (e.g. 256MB) caps DuckDB's memory the
-		// way the store would, to see what a cap does to the figures.
-		if lim := os.Getenv("AUDITLENS_BENCH_MEMORY_LIMIT"); lim != "" {
-			if _, err := st.DB().ExecContext(ctx, "SET memory_limit = '"+strings.ReplaceAll(lim, "'", "")+"'"); err != nil {
+		// DuckDB's memory is capped as `auditlens explorer` caps it
+		// (MemoryLimit); AUDITLENS_BENCH_MEMORY_LIMIT sets another cap
+		// (e.g. 512MB), or none with "none".
+		lim := MemoryLimit
+		if v := os.Getenv("AUDITLENS_BENCH_MEMORY_LIMIT"); v != "" {
+			lim = v
+		}
+		if lim != "none" {
+			if err := st.SetMemoryLimit(ctx, lim); err != nil {
 				b.Fatal(err)
 			}
 		}

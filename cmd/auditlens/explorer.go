@@ -31,7 +31,7 @@ func (a *app) runExplorer(cmd *cobra.Command, _ []string) error {
 func (a *app) explore(ctx context.Context, st *store.Store, cfg *config.Config) error {
 	// Counting and faceting tens of millions of rows must stay within a
 	// laptop's memory; DuckDB spills beyond the limit.
-	if err := st.SetMemoryLimit(ctx, explorerMemoryLimit); err != nil {
+	if err := st.SetMemoryLimit(ctx, tui.MemoryLimit); err != nil {
 		return err
 	}
 	opts := tui.Options{Store: st, Path: st.Path(), ReadOnly: st.ReadOnly()}
@@ -44,9 +44,6 @@ func (a *app) explore(ctx context.Context, st *store.Store, cfg *config.Config) 
 	opts.Exporter = a.tuiExporter(st)
 	return tui.Run(ctx, opts)
 }
-
-// explorerMemoryLimit is DuckDB's memory budget while exploring.
-const explorerMemoryLimit = "256MB"
 
 // tuiSyncer runs the real sync pipeline for the explorer's sources page.
 type tuiSyncer struct {
