@@ -33,12 +33,15 @@ import (
 //
 // The connection is busy while the INSERT runs, so the transaction's other
 // rows (raw blocks, heartbeats, server messages, rejects, objects rows) wait
-// in memory and are written when it ends: at commit, or after segmentRows
-// events, which bounds what waits.
+// in memory and are written when it ends: at commit, after segmentRows
+// events, or once maxPendingBytes wait. Batches smaller than feedMinBatch
+// (DAS objects) end a running INSERT and go through the appender.
 //
 // The feed needs DuckDB to insert in parallel, which it does only when
 // insertion order need not be kept; TuneForBulkWrites turns the feed on with
-// that setting, for commands that only write.
+// that setting, for commands that only write. Measured on 2 cores: 10 M
+// synthetic events appended at 220–230 k/s (the appender: ~100 k/s), a 1 GB
+// pgAudit log ingested at 161–262 k records/s (the appender: 150–214 k).
 
 const feedFunction = "auditlens_events_feed"
 
