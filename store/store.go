@@ -234,7 +234,7 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	// Go's heap would otherwise grow to twice what is live before each
 	// collection (the decoders' batches and the rows waiting for the feed).
 	// Collecting at 1.4 times the live heap took a 1 GB pgAudit log's peak
-	// RSS from 284–312 to 235–249 MB (with at most 16 MB of rows waiting for
+	// RSS from 284–312 to 235–257 MB (with at most 16 MB of rows waiting for
 	// the feed; 8 MB measured no lower, and slower). A soft memory limit of 80 MB reached
 	// 240 MB too but made the collector run without pause whenever more than
 	// that was live (a DAS sync ran at half speed): it is not used.
