@@ -94,14 +94,17 @@ var errNoFastPath = errors.New("chunk appender not available")
 // connHandleOK reports whether duckdb.Conn starts with its C connection handle,
 // as in the duckdb-go version this was written against. The fast path reads
 // that handle; if a driver upgrade changes the layout it is simply not used.
-var connHandleOK = func() bool {
-	t := reflect.TypeFor[duckdb.Conn]()
-	if t.NumField() == 0 {
+var connHandleOK = startsWith[duckdb.Conn, mapping.Connection]()
+
+// startsWith reports whether struct type T's first field has type F.
+func startsWith[T, F any]() bool {
+	t := reflect.TypeFor[T]()
+	if t.Kind() != reflect.Struct || t.NumField() == 0 {
 		return false
 	}
 	f := t.Field(0)
-	return f.Offset == 0 && f.Type == reflect.TypeFor[mapping.Connection]()
-}()
+	return f.Offset == 0 && f.Type == reflect.TypeFor[F]()
+}
 
 func rawConnection(dc driver.Conn) (mapping.Connection, bool) {
 	c, ok := dc.(*duckdb.Conn)

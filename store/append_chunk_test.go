@@ -115,16 +115,22 @@ func TestChunkAppenderMatchesAppendRow(t *testing.T) {
 		}
 		return dumpEvents(t, s)
 	}
-	fast, slow := write(false), write(true)
-	if len(fast) != 2*len(evs) || len(slow) != len(fast) {
-		t.Fatalf("rows: chunk %d, AppendRow %d, want %d", len(fast), len(slow), 2*len(evs))
+	sameRows(t, "chunk", write(false), "AppendRow", write(true), 2*len(evs))
+}
+
+// sameRows fails t unless both dumps hold want rows, equal column by column.
+func sameRows(t *testing.T, aName string, a [][]any, bName string, b [][]any, want int) {
+	t.Helper()
+	if len(a) != want || len(b) != want {
+		t.Fatalf("rows: %s %d, %s %d, want %d", aName, len(a), bName, len(b), want)
 	}
-	for i := range fast {
-		if !reflect.DeepEqual(fast[i], slow[i]) {
-			for c := range fast[i] {
-				if !reflect.DeepEqual(fast[i][c], slow[i][c]) {
-					t.Fatalf("row %d column %d: chunk %.80q, AppendRow %.80q", i, c, fmt.Sprint(fast[i][c]), fmt.Sprint(slow[i][c]))
-				}
+	for i := range a {
+		if reflect.DeepEqual(a[i], b[i]) {
+			continue
+		}
+		for c := range a[i] {
+			if !reflect.DeepEqual(a[i][c], b[i][c]) {
+				t.Fatalf("row %d column %d: %s %.80q, %s %.80q", i, c, aName, fmt.Sprint(a[i][c]), bName, fmt.Sprint(b[i][c]))
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -81,14 +80,7 @@ var (
 
 // chunkHandleOK reports whether duckdb.DataChunk starts with its C chunk, as
 // in the duckdb-go version this was written against; if not, no feed.
-var chunkHandleOK = func() bool {
-	t := reflect.TypeFor[duckdb.DataChunk]()
-	if t.NumField() == 0 {
-		return false
-	}
-	f := t.Field(0)
-	return f.Offset == 0 && f.Type == reflect.TypeFor[mapping.DataChunk]()
-}()
+var chunkHandleOK = startsWith[duckdb.DataChunk, mapping.DataChunk]()
 
 // registerFeed registers the feed's table function on the case file's
 // database, once per Store. It reports false when the feed cannot be used
@@ -381,18 +373,10 @@ func (w *txFeed) later(conn *sql.Conn, size int, op func(driver.Conn) error) err
 }
 
 func (w *txFeed) appender(dc driver.Conn, table string) (*duckdb.Appender, error) {
-	if a := w.apps[table]; a != nil {
-		return a, nil
-	}
-	a, err := duckdb.NewAppenderFromConn(dc, "", table)
-	if err != nil {
-		return nil, fmt.Errorf("appender for %s: %w", table, err)
-	}
 	if w.apps == nil {
 		w.apps = map[string]*duckdb.Appender{}
 	}
-	w.apps[table] = a
-	return a, nil
+	return appenderIn(w.apps, dc, table)
 }
 
 // end finishes the running INSERT, then writes what waited for it.

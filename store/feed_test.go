@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
@@ -62,19 +61,7 @@ func TestFeedMatchesAppender(t *testing.T) {
 		}
 		return dumpEvents(t, s)
 	}
-	feed, app := write(true), write(false)
-	if len(feed) != 2*len(evs) || len(app) != len(feed) {
-		t.Fatalf("rows: feed %d, appender %d, want %d", len(feed), len(app), 2*len(evs))
-	}
-	for i := range feed {
-		if !reflect.DeepEqual(feed[i], app[i]) {
-			for c := range feed[i] {
-				if !reflect.DeepEqual(feed[i][c], app[i][c]) {
-					t.Fatalf("row %d column %d: feed %.80q, appender %.80q", i, c, fmt.Sprint(feed[i][c]), fmt.Sprint(app[i][c]))
-				}
-			}
-		}
-	}
+	sameRows(t, "feed", write(true), "appender", write(false), 2*len(evs))
 }
 
 // A group under the feed: large and small objects, raw records packed or

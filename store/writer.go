@@ -142,14 +142,19 @@ func (s *Store) loadIDs(ctx context.Context) error {
 func (tx *ObjectTx) ObjectID() int64 { return tx.id }
 
 func (tx *ObjectTx) appender(dc driver.Conn, table string) (*duckdb.Appender, error) {
-	if a := tx.apps[table]; a != nil {
+	return appenderIn(tx.apps, dc, table)
+}
+
+// appenderIn returns the appender for table from apps, opening it on dc.
+func appenderIn(apps map[string]*duckdb.Appender, dc driver.Conn, table string) (*duckdb.Appender, error) {
+	if a := apps[table]; a != nil {
 		return a, nil
 	}
 	a, err := duckdb.NewAppenderFromConn(dc, "", table)
 	if err != nil {
 		return nil, fmt.Errorf("appender for %s: %w", table, err)
 	}
-	tx.apps[table] = a
+	apps[table] = a
 	return a, nil
 }
 
