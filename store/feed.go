@@ -372,6 +372,17 @@ func (w *txFeed) later(conn *sql.Conn, size int, op func(driver.Conn) error) err
 	return nil
 }
 
+// laterBlock writes one raw block of object id (see later).
+func (w *txFeed) laterBlock(conn *sql.Conn, id, first int64, n int, data []byte) error {
+	return w.later(conn, len(data), func(dc driver.Conn) error {
+		a, err := w.appender(dc, "raw_blocks")
+		if err != nil {
+			return err
+		}
+		return appendBlock(a, id, first, n, data)
+	})
+}
+
 func (w *txFeed) appender(dc driver.Conn, table string) (*duckdb.Appender, error) {
 	if w.apps == nil {
 		w.apps = map[string]*duckdb.Appender{}

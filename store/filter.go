@@ -174,6 +174,12 @@ func literalPattern(s string) string {
 	return "(?i)" + regexp.QuoteMeta(s)
 }
 
+// whereOf is f's WHERE clause for the store's queries, with f.Text's object
+// names resolved against the case file (resolveText).
+func (s *Store) whereOf(ctx context.Context, f Filter) (string, []any) {
+	return s.resolveText(ctx, f).where("")
+}
+
 // maxTextObjects bounds the object names a text search lists; beyond it the
 // pattern is tested on every row instead.
 const maxTextObjects = 512

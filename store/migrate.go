@@ -124,11 +124,11 @@ func (s *Store) migrate(ctx context.Context) error {
 			stmts = "CREATE TABLE schema_version (version INTEGER NOT NULL, name VARCHAR, applied_at TIMESTAMPTZ NOT NULL DEFAULT now());\n" + stmts
 			hasTable = true
 		}
-		if strings.TrimSpace(stmts) == "" {
-			// nothing to run
-		} else if _, err := tx.ExecContext(ctx, stmts); err != nil {
-			_ = tx.Rollback()
-			return fmt.Errorf("apply migration %s to %s: %w", m.name, s.path, err)
+		if strings.TrimSpace(stmts) != "" {
+			if _, err := tx.ExecContext(ctx, stmts); err != nil {
+				_ = tx.Rollback()
+				return fmt.Errorf("apply migration %s to %s: %w", m.name, s.path, err)
+			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_version (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
 			_ = tx.Rollback()

@@ -54,8 +54,7 @@ const rowColumns = `event_id, source, cluster, instance, log_time, session_id, s
 
 // Page returns up to limit rows after the cursor (nil: from the start), in time order.
 func (s *Store) Page(ctx context.Context, f Filter, after *Cursor, limit int) ([]Row, error) {
-	f = s.resolveText(ctx, f)
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	var from time.Time
 	if after != nil {
 		// The first condition lets DuckDB prune row groups by their min/max log_time.
@@ -72,8 +71,7 @@ func (s *Store) Page(ctx context.Context, f Filter, after *Cursor, limit int) ([
 // PageBefore returns up to limit rows before the cursor (nil: the last rows),
 // still in ascending time order.
 func (s *Store) PageBefore(ctx context.Context, f Filter, before *Cursor, limit int) ([]Row, error) {
-	f = s.resolveText(ctx, f)
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	var from time.Time
 	if before != nil {
 		where += " AND log_time <= ? AND (log_time < ? OR event_id < ?)"
@@ -209,8 +207,7 @@ func (s *Store) Counterparts(ctx context.Context, r Row) ([]Row, error) {
 
 // Count returns the number of events matching the filter.
 func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
-	f = s.resolveText(ctx, f)
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	var n int64
 	err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM events WHERE "+where, args...).Scan(&n)
 	if err != nil {
@@ -221,8 +218,7 @@ func (s *Store) Count(ctx context.Context, f Filter) (int64, error) {
 
 // TimeRange returns the first and last log_time matching the filter.
 func (s *Store) TimeRange(ctx context.Context, f Filter) (first, last time.Time, err error) {
-	f = s.resolveText(ctx, f)
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	var a, b sql.NullTime
 	err = s.db.QueryRowContext(ctx, "SELECT min(log_time), max(log_time) FROM events WHERE "+where, args...).Scan(&a, &b)
 	return a.Time, b.Time, err
@@ -315,11 +311,10 @@ type FacetValue struct {
 // Facets counts events per value of each dimension, under the filter, in one
 // scan. The top `limit` values of each dimension are returned, largest first.
 func (s *Store) Facets(ctx context.Context, f Filter, dims []Dim, limit int) (map[Dim][]FacetValue, error) {
-	f = s.resolveText(ctx, f)
 	if len(dims) == 0 {
 		return map[Dim][]FacetValue{}, nil
 	}
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	var sets []string
 	for _, d := range dims {
 		if !validDim(d) {
@@ -423,11 +418,10 @@ type Bucket struct {
 // Histogram counts events per time bucket of the given width under the filter.
 // Empty buckets are not returned.
 func (s *Store) Histogram(ctx context.Context, f Filter, width time.Duration) ([]Bucket, error) {
-	f = s.resolveText(ctx, f)
 	if width <= 0 {
 		return nil, errors.New("histogram bucket width must be positive")
 	}
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	us := width.Microseconds()
 	q := `SELECT (epoch_us(log_time) // ?) * ? AS b, count(*) FROM events WHERE ` + where + ` GROUP BY b ORDER BY b`
 	rows, err := s.db.QueryContext(ctx, q, append([]any{us, us}, args...)...)
@@ -456,8 +450,7 @@ type Session struct {
 
 // Sessions lists sessions with events under the filter, most recent first.
 func (s *Store) Sessions(ctx context.Context, f Filter, limit int) ([]Session, error) {
-	f = s.resolveText(ctx, f)
-	where, args := f.where("")
+	where, args := s.whereOf(ctx, f)
 	q := `SELECT cluster, session_id, coalesce(any_value(user_name), ''), coalesce(any_value(database_name), ''),
 			coalesce(any_value(remote_host), ''), coalesce(any_value(application_name), ''),
 			list(DISTINCT source ORDER BY source), min(log_time), max(log_time),

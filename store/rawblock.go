@@ -131,24 +131,31 @@ func appendBlock(a *duckdb.Appender, objectID, first int64, n int, data []byte) 
 
 // flushRaw compresses the gathered records into one raw_blocks row.
 func (tx *ObjectTx) flushRaw(dc driver.Conn) error {
-	b := &tx.raw
-	if b.n == 0 {
-		return nil
-	}
-	enc, _, err := zstdCodec()
-	if err != nil {
+	first, n, data, err := tx.raw.take()
+	if err != nil || n == 0 {
 		return err
 	}
 	a, err := tx.appender(dc, "raw_blocks")
 	if err != nil {
 		return err
 	}
-	data := enc.EncodeAll(b.buf, make([]byte, 0, len(b.buf)/4))
-	if err := appendBlock(a, tx.id, b.first, b.n, data); err != nil {
-		return err
+	return appendBlock(a, tx.id, first, n, data)
+}
+
+// take compresses the gathered records into a block and empties b (n is 0
+// when there was nothing to take).
+func (b *rawBlock) take() (first int64, n int, data []byte, err error) {
+	if b.n == 0 {
+		return 0, 0, nil, nil
 	}
+	enc, _, err := zstdCodec()
+	if err != nil {
+		return 0, 0, nil, err
+	}
+	first, n = b.first, b.n
+	data = enc.EncodeAll(b.buf, make([]byte, 0, len(b.buf)/4))
 	b.buf, b.n = b.buf[:0], 0
-	return nil
+	return first, n, data, nil
 }
 
 // rawFromBlocks finds event id's raw record in raw_blocks ("" and false when

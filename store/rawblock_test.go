@@ -242,16 +242,7 @@ func rawBlocksOverPool(t *testing.T, feed bool, pool string) {
 				want[o*500+i] = evs[i].Raw
 			}
 		}
-		b := &model.Batch{Events: evs}
-		if err := PackRaw(b); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Append(b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Commit("sha"); err != nil {
-			t.Fatal(err)
-		}
+		packAndCommit(t, tx, evs)
 	}
 	if err := g.Commit(); err != nil {
 		t.Fatalf("commit of %d MB of raw records: %v", total>>20, err)
@@ -300,16 +291,7 @@ func TestLargeValuesInBulkGroup(t *testing.T) {
 		tx := g.Object(ObjectMeta{Source: "t", URI: fmt.Sprint("/big/", o), Key: fmt.Sprint(o)})
 		e := ev(o, "alice", "READ", "SELECT", "SELECT '"+strings.Repeat(fmt.Sprint(o%10), 10<<20)+"'")
 		e.Raw = e.Statement
-		b := &model.Batch{Events: []model.Event{e}}
-		if err := PackRaw(b); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.Append(b); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := tx.Commit("sha"); err != nil {
-			t.Fatal(err)
-		}
+		packAndCommit(t, tx, []model.Event{e})
 	}
 	if err := g.Commit(); err != nil {
 		t.Fatalf("commit of 12 × 10 MB statements: %v", err)
@@ -351,4 +333,20 @@ func bigCount() int {
 		return n
 	}
 	return 12
+}
+
+// packAndCommit packs evs' raw records as the sync's decoders do, then
+// appends and commits them as tx's only batch.
+func packAndCommit(t *testing.T, tx *ObjectTx, evs []model.Event) {
+	t.Helper()
+	b := &model.Batch{Events: evs}
+	if err := PackRaw(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Append(b); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Commit("sha"); err != nil {
+		t.Fatal(err)
+	}
 }

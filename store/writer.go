@@ -268,14 +268,7 @@ func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
 			if err := tx.queueRaw(w); err != nil {
 				return err
 			}
-			id, data := tx.id, bytes.Clone(b.PackedRaw)
-			if err := w.later(tx.conn, len(data), func(dc driver.Conn) error {
-				a, err := w.appender(dc, "raw_blocks")
-				if err != nil {
-					return err
-				}
-				return appendBlock(a, id, first, n, data)
-			}); err != nil {
+			if err := w.laterBlock(tx.conn, tx.id, first, n, bytes.Clone(b.PackedRaw)); err != nil {
 				return err
 			}
 		} else {
@@ -309,24 +302,11 @@ func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
 // queueRaw compresses the gathered raw records into a block written once the
 // running INSERT ends.
 func (tx *ObjectTx) queueRaw(w *txFeed) error {
-	b := &tx.raw
-	if b.n == 0 {
-		return nil
-	}
-	enc, _, err := zstdCodec()
-	if err != nil {
+	first, n, data, err := tx.raw.take()
+	if err != nil || n == 0 {
 		return err
 	}
-	id, first, n := tx.id, b.first, b.n
-	data := enc.EncodeAll(b.buf, make([]byte, 0, len(b.buf)/4))
-	b.buf, b.n = b.buf[:0], 0
-	return w.later(tx.conn, len(data), func(dc driver.Conn) error {
-		a, err := w.appender(dc, "raw_blocks")
-		if err != nil {
-			return err
-		}
-		return appendBlock(a, id, first, n, data)
-	})
+	return w.laterBlock(tx.conn, tx.id, first, n, data)
 }
 
 // appendOthers appends a batch's heartbeats, server messages and rejects
