@@ -13,15 +13,23 @@ import (
 // which large batches go through the parallel insert feed.
 func openBulk(t *testing.T) *Store {
 	t.Helper()
+	s := openTuned(t)
+	if !s.BulkWrites() {
+		t.Fatal("the parallel insert feed is not on under the bulk settings")
+	}
+	return s
+}
+
+// openTuned opens a temporary case file under TuneForBulkWrites, put back
+// when the test ends.
+func openTuned(t *testing.T) *Store {
+	t.Helper()
 	s, _ := openTemp(t)
 	restore, err := s.TuneForBulkWrites(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(restore)
-	if !s.BulkWrites() {
-		t.Fatal("the parallel insert feed is not on under the bulk settings")
-	}
 	return s
 }
 

@@ -198,12 +198,7 @@ func TestRawBlocksOverBulkPool(t *testing.T) {
 
 func rawBlocksOverPool(t *testing.T, feed bool, pool string) {
 	ctx := context.Background()
-	s, _ := openTemp(t)
-	restore, err := s.TuneForBulkWrites(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer restore()
+	s := openTuned(t)
 	if s.feedOn.Load() != feed {
 		if feed {
 			t.Fatal("no feed under the bulk settings")
@@ -270,6 +265,7 @@ func rawBlocksOverPool(t *testing.T, feed bool, pool string) {
 func TestLargeValuesInBulkGroup(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTemp(t)
+	// Put back before the last read, as the commands do.
 	restore, err := s.TuneForBulkWrites(ctx)
 	if err != nil {
 		t.Fatal(err)
