@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"net/http/httptest"
 	"os"
@@ -207,14 +208,24 @@ func TestSyncDASFromS3WithFaults(t *testing.T) {
 	if dup := scalar(t, st, `SELECT count(*) - count(DISTINCT object_ref) FROM events`); dup != 0 {
 		t.Errorf("%d duplicate object_ref", dup)
 	}
-	// Each DAS event keeps its own JSON as the raw record.
+	// Each DAS event keeps its own JSON as the raw record: its session and
+	// statement are the event's. (An error record's command is null, so the
+	// command cannot tell.)
 	for ref, raw := range rawByRef(t, st) {
 		var ev struct {
-			Class   string `json:"class"`
-			Command string `json:"command"`
+			Class       string `json:"class"`
+			SessionID   string `json:"sessionId"`
+			CommandText string `json:"commandText"`
 		}
-		if err := json.Unmarshal([]byte(raw), &ev); err != nil || ev.Command == "" {
+		if err := json.Unmarshal([]byte(raw), &ev); err != nil || ev.Class == "" {
 			t.Fatalf("%s: raw %.80q is not a DAS event (%v)", ref, raw, err)
+		}
+		var session, stmt sql.NullString
+		if err := st.DB().QueryRowContext(ctx, `SELECT session_id, statement FROM events WHERE object_ref = ?`, ref).Scan(&session, &stmt); err != nil {
+			t.Fatal(err)
+		}
+		if session.String != ev.SessionID || stmt.String != ev.CommandText {
+			t.Fatalf("%s: raw record of another event: session %q / %q, statement %.60q / %.60q", ref, ev.SessionID, session.String, ev.CommandText, stmt.String)
 		}
 	}
 	if s := env.s3.Stats(); len(s.Injected) < 3 {
