@@ -92,3 +92,25 @@ var ErrNotFound = errors.New("object not found")
 // one that was listed (another ETag, another size). Retrying does not retry
 // it: the next listing shows the new version.
 var ErrChanged = errors.New("object changed since it was listed")
+
+// ContextReader reads r until ctx is done and then fails every read with
+// ctx's error, so a cancelled sync stops reading an object at once; Close
+// closes c.
+func ContextReader(ctx context.Context, r io.Reader, c io.Closer) io.ReadCloser {
+	return &ctxReader{ctx: ctx, r: r, c: c}
+}
+
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+	c   io.Closer
+}
+
+func (r *ctxReader) Read(p []byte) (int, error) {
+	if err := r.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return r.r.Read(p)
+}
+
+func (r *ctxReader) Close() error { return r.c.Close() }

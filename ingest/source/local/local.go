@@ -300,21 +300,5 @@ func (l *Local) OpenRange(ctx context.Context, obj source.Object, offset int64) 
 			return nil, fmt.Errorf("open %s at %d: %w", name, offset, err)
 		}
 	}
-	return &ctxReader{ctx: ctx, r: r, c: f}, nil
+	return source.ContextReader(ctx, r, f), nil
 }
-
-// ctxReader makes a file read stop when ctx is done, as an S3 body does.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-	c   io.Closer
-}
-
-func (r *ctxReader) Read(p []byte) (int, error) {
-	if err := r.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return r.r.Read(p)
-}
-
-func (r *ctxReader) Close() error { return r.c.Close() }

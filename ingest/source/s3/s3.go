@@ -350,7 +350,10 @@ func (s *S3) get(ctx context.Context, obj source.Object, offset int64) (io.ReadC
 			return nil, fmt.Errorf("get %s: etag %s, listed %s: %w", uri, got, obj.ETag, source.ErrChanged)
 		}
 	}
-	return out.Body, nil
+	// The HTTP transport notices a cancelled ctx on its own goroutine, so
+	// bytes already buffered could still be read; checking ctx before every
+	// read makes the stop immediate.
+	return source.ContextReader(ctx, out.Body, out.Body), nil
 }
 
 // classify adds the source sentinels to S3 errors that have one.
