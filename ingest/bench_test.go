@@ -89,6 +89,7 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 				t := time.NewTicker(250 * time.Millisecond)
 				defer t.Stop()
 				var ms runtime.MemStats
+				var heapPeak uint64
 				for {
 					select {
 					case <-stopTrace:
@@ -98,6 +99,10 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 						var tags string
 						_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
 						b.Logf("rss trace: peak %.0f MB, Go heap in use %d MB, Go sys %d MB, DuckDB MB (memory/temp) %s", benchstat.PeakRSSMB(), ms.HeapInuse>>20, ms.Sys>>20, tags)
+						if ms.HeapInuse > heapPeak {
+							heapPeak = ms.HeapInuse
+							benchstat.EnvHeapProfile(b)
+						}
 					}
 				}
 			}()

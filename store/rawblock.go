@@ -22,6 +22,9 @@ const rawBlockBytes = 512 << 10
 
 const rawCodec = "zstd"
 
+// rawWindowBytes is the zstd window raw blocks are compressed with.
+const rawWindowBytes = 1 << 20
+
 var (
 	zstdOnce sync.Once
 	zstdEnc  *zstd.Encoder
@@ -36,7 +39,12 @@ func zstdCodec() (*zstd.Encoder, *zstd.Decoder, error) {
 		// As many encoders as decoding goroutines can pack at once; EncodeAll
 		// waits for a free one beyond that.
 		n := min(runtime.GOMAXPROCS(0), 4)
-		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(n))
+		// A block is one decoded batch (about 1 MB of raw text from 4096
+		// pgAudit records) or rawBlockBytes: a 1 MB window reaches across
+		// it, where the default 8 MB kept 8 MB of history per encoder live
+		// (a quarter of the Go heap while ingesting a large log).
+		zstdEnc, zstdErr = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest),
+			zstd.WithEncoderConcurrency(n), zstd.WithWindowSize(rawWindowBytes))
 		if zstdErr != nil {
 			return
 		}

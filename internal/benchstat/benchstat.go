@@ -66,3 +66,22 @@ func EnvCPUProfile(tb testing.TB) (stop func()) {
 		_ = f.Close()
 	}
 }
+
+// EnvHeapProfile writes a heap profile of what is live now into the file
+// AUDITLENS_BENCH_HEAPPROFILE names (a no-op when it is unset), replacing an
+// earlier one: called at the Go heap's peak, it shows what held it.
+func EnvHeapProfile(tb testing.TB) {
+	tb.Helper()
+	p := os.Getenv("AUDITLENS_BENCH_HEAPPROFILE")
+	if p == "" {
+		return
+	}
+	f, err := os.Create(p)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	if err := pprof.Lookup("heap").WriteTo(f, 0); err != nil {
+		tb.Fatal(err)
+	}
+}
