@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/auditlens/auditlens/internal/benchstat"
+	"github.com/auditlens/auditlens/internal/jemstat"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -98,7 +99,11 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 						runtime.ReadMemStats(&ms)
 						var tags string
 						_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
-						b.Logf("rss trace: peak %.0f MB, Go heap in use %d MB, Go sys %d MB, DuckDB MB (memory/temp) %s", benchstat.PeakRSSMB(), ms.HeapInuse>>20, ms.Sys>>20, tags)
+						rs := benchstat.ResidentSplit()
+						if js, ok := jemstat.Read(); ok {
+							b.Logf("jemalloc MB: allocated %d active %d resident %d dirty %d muzzy %d; Go sys-released %d", js.Allocated>>20, js.Active>>20, js.Resident>>20, js.Dirty>>20, js.Muzzy>>20, (ms.Sys-ms.HeapReleased)>>20)
+						}
+						b.Logf("rss trace: peak %.0f MB, resident anon %.0f + files %.0f MB, Go heap in use %d MB, Go sys %d MB, DuckDB MB (memory/temp) %s", benchstat.PeakRSSMB(), rs.Anon, rs.File, ms.HeapInuse>>20, ms.Sys>>20, tags)
 						if ms.HeapInuse > heapPeak {
 							heapPeak = ms.HeapInuse
 							benchstat.EnvHeapProfile(b)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -268,7 +268,7 @@ func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
 			if err := tx.queueRaw(w); err != nil {
 				return err
 			}
-			if err := w.laterBlock(tx.conn, tx.id, first, n, bytes.Clone(b.PackedRaw)); err != nil {
+			if err := w.laterBlock(tx.conn, &tx.s.spool, tx.id, first, n, b.PackedRaw); err != nil {
 				return err
 			}
 		} else {
@@ -285,7 +285,7 @@ func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
 	if len(b.Heartbeats)+len(b.Messages)+len(b.Rejects) > 0 {
 		// Strings are immutable: copying the rows keeps them past the batch.
 		hbs, msgs, rejs := slices.Clone(b.Heartbeats), slices.Clone(b.Messages), slices.Clone(b.Rejects)
-		size := 200 * (len(hbs) + len(msgs) + len(rejs))
+		size := othersBytes(hbs, msgs, rejs)
 		if err := w.later(tx.conn, size, func(dc driver.Conn) error {
 			return tx.appendOthers(func(table string) (*duckdb.Appender, error) { return w.appender(dc, table) }, hbs, msgs, rejs)
 		}); err != nil {
@@ -306,7 +306,7 @@ func (tx *ObjectTx) queueRaw(w *txFeed) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	return w.laterBlock(tx.conn, tx.id, first, n, data)
+	return w.laterBlock(tx.conn, &tx.s.spool, tx.id, first, n, data)
 }
 
 // appendOthers appends a batch's heartbeats, server messages and rejects
@@ -739,3 +739,19 @@ func nullRun(id int64) any {
 
 // SetFormat records the format the decoder detected (known only after decoding).
 func (tx *ObjectTx) SetFormat(format string) { tx.meta.Format = format }
+
+// othersBytes is about how much memory rows waiting for the feed hold.
+func othersBytes(hbs []model.Heartbeat, msgs []model.ServerMessage, rejs []model.Reject) int {
+	n := len(hbs)*int(unsafe.Sizeof(model.Heartbeat{})) + len(msgs)*int(unsafe.Sizeof(model.ServerMessage{})) +
+		len(rejs)*int(unsafe.Sizeof(model.Reject{}))
+	for i := range msgs {
+		m := &msgs[i]
+		// The strings a message shares with its batch's other rows (cluster,
+		// user, …) are not counted.
+		n += len(m.Message) + len(m.Detail) + len(m.Statement) + len(m.ObjectRef)
+	}
+	for i := range rejs {
+		n += len(rejs[i].Reason) + len(rejs[i].Detail)
+	}
+	return n
+}

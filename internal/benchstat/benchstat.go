@@ -85,3 +85,41 @@ func EnvHeapProfile(tb testing.TB) {
 		tb.Fatal(err)
 	}
 }
+
+// RSSSplit is the process's resident memory now, in MiB, by kind: anonymous
+// memory (the Go heap, C allocators such as DuckDB's, thread stacks) and
+// file-backed pages (the binary's text, mapped files). The Go heap's share of
+// the first is runtime.MemStats Sys − HeapReleased, about.
+type RSSSplit struct {
+	Anon, File float64
+}
+
+// ResidentSplit reads /proc/self/smaps and sums each mapping's Rss by kind.
+// It returns the zero value where /proc is not available.
+func ResidentSplit() RSSSplit {
+	data, err := os.ReadFile("/proc/self/smaps")
+	if err != nil {
+		return RSSSplit{}
+	}
+	var s RSSSplit
+	var kind *float64
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		if _, _, ok := strings.Cut(f[0], "-"); ok && len(f) >= 5 && !strings.HasSuffix(f[0], ":") {
+			if len(f) >= 6 && strings.HasPrefix(f[5], "/") {
+				kind = &s.File
+			} else {
+				kind = &s.Anon
+			}
+			continue
+		}
+		if f[0] == "Rss:" && kind != nil && len(f) >= 2 {
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			*kind += kb / 1024
+		}
+	}
+	return s
+}
