@@ -54,9 +54,12 @@ func (p *rawSpool) get(off int64, n int) ([]byte, error) {
 	return p.buf, nil
 }
 
-// reset lets the next put overwrite what was spooled: it has been written
-// or abandoned.
+// reset drops what was spooled (written, or abandoned) and gives its disk
+// space back: a case file stays open for as long as the explorer runs.
 func (p *rawSpool) reset() {
+	if p.f != nil && p.off > 0 {
+		_ = p.f.Truncate(0)
+	}
 	p.off = 0
 	if cap(p.buf) > 4<<20 {
 		p.buf = nil

@@ -2,11 +2,15 @@ package store
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/auditlens/auditlens/store/model"
 )
 
 func TestRawSpool(t *testing.T) {
@@ -36,8 +40,15 @@ func TestRawSpool(t *testing.T) {
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 && runtime.GOOS != "windows" {
 		t.Fatalf("spool left %v in the case file's folder", ents)
 	}
-	// After reset the file is written from its start again.
+	// After reset the file is empty and written from its start again.
 	p.reset()
+	st, err := p.f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Size() != 0 {
+		t.Fatalf("after reset the spool holds %d bytes", st.Size())
+	}
 	off, err := p.put([]byte("again"))
 	if err != nil || off != 0 {
 		t.Fatalf("put after reset: offset %d, %v", off, err)
@@ -88,5 +99,70 @@ func TestBulkWritesAllocatorDecay(t *testing.T) {
 	d, m, _ = allocatorDecay()
 	if d != before || m != beforeMuzzy || bg() {
 		t.Errorf("after restore decay = %d/%d ms, background threads %v; want %d/%d, false", d, m, bg(), before, beforeMuzzy)
+	}
+}
+
+// A large object's raw records wait in the spool while the feed's INSERT
+// runs, and come back exactly; an abandoned object leaves nothing behind for
+// the next one.
+func TestFeedSpoolsRawBlocks(t *testing.T) {
+	ctx := context.Background()
+	s := openTuned(t)
+	if !s.feedOn.Load() {
+		t.Fatal("no feed under the bulk settings")
+	}
+	withSegmentRows(t, 5000) // INSERTs end, and spooled blocks are written, mid-object
+	object := func(key string, n int, commit bool) []model.Event {
+		tx, err := s.BeginObject(ctx, ObjectMeta{Source: "t", URI: "/spool/" + key, Key: key})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var all []model.Event
+		for b := 0; b*feedMinBatch < n; b++ {
+			evs := make([]model.Event, feedMinBatch)
+			for i := range evs {
+				k := b*feedMinBatch + i
+				evs[i] = ev(k, "alice", "READ", "SELECT", "SELECT 1")
+				evs[i].Raw = fmt.Sprintf("%s record %d %s", key, k, strings.Repeat("x", k%97))
+			}
+			all = append(all, evs...)
+			batch := &model.Batch{Events: evs}
+			if b%2 == 0 { // both ways raw records reach the writer
+				if err := PackRaw(batch); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := tx.Append(batch); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if !commit {
+			tx.Rollback()
+			return nil
+		}
+		if _, err := tx.Commit("sha"); err != nil {
+			t.Fatal(err)
+		}
+		return all
+	}
+	object("gone", 6*feedMinBatch, false)
+	if s.spool.f == nil {
+		t.Fatal("no raw block waited in the spool while the INSERT ran")
+	}
+	want := object("kept", 7*feedMinBatch, true)
+	var first, blocksOfGone int64
+	if err := s.db.QueryRowContext(ctx, "SELECT min(event_id) FROM events").Scan(&first); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM raw_blocks WHERE object_id NOT IN (SELECT object_id FROM objects)").Scan(&blocksOfGone); err != nil || blocksOfGone != 0 {
+		t.Fatalf("%d raw blocks of no object (%v)", blocksOfGone, err)
+	}
+	for i := range want {
+		if i%89 != 0 && i != len(want)-1 {
+			continue // a sample: each lookup reads and unpacks a block
+		}
+		if got, err := s.Raw(ctx, first+int64(i)); err != nil || got != want[i].Raw {
+			t.Fatalf("raw of event %d: %.40q, %v; want %.40q", i, got, err, want[i].Raw)
+		}
 	}
 }
