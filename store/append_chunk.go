@@ -40,6 +40,7 @@ type chunkWriter struct {
 	mask   [eventColumns][]uint64
 	params []string // children of the params lists of the current chunk
 	arenas arenaSet
+	ref    []byte // scratch for an object_ref made of its object's and line
 }
 
 // Columns of the events table, in the order of migration 0001.
@@ -285,7 +286,13 @@ func (a *chunkWriter) putEvent(eventID, objectID int64, e *model.Event) {
 	a.i32p(colPID, r, e.PID)
 	a.str(colErrorMessage, r, e.ErrorMessage)
 	a.i32p(colExitCode, r, e.ExitCode)
-	a.strNotNull(colObjectRef, r, e.ObjectRef)
+	if e.RefLine > 0 {
+		// Composed in scratch space: putString copies it into DuckDB's.
+		a.ref = e.AppendRef(a.ref[:0])
+		a.strNotNull(colObjectRef, r, unsafe.String(unsafe.SliceData(a.ref), len(a.ref)))
+	} else {
+		a.strNotNull(colObjectRef, r, e.ObjectRef)
+	}
 	a.setValid(colInternal, r, true)
 	*(*bool)(unsafe.Add(a.data[colInternal], r)) = e.Internal
 	a.setValid(colRaw, r, false) // raw: in raw_blocks

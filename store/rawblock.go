@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/duckdb/duckdb-go/v2"
@@ -89,21 +90,32 @@ func PackRaw(b *model.Batch) error {
 	if err != nil {
 		return err
 	}
-	scratch := rawScratch.Get().(*[]byte)
-	blk := rawBlock{buf: (*scratch)[:0]}
+	var buf []byte
+	select {
+	case buf = <-rawScratch:
+	default:
+	}
+	// Room for every record and its length at once: growing by appends
+	// allocated about as much again as the records.
+	blk := rawBlock{buf: slices.Grow(buf[:0], size+binary.MaxVarintLen32*len(b.Events))}
 	for i := range b.Events {
 		blk.add(0, b.Events[i].Raw)
 		b.Events[i].Raw = ""
 	}
 	// A reused batch brings the buffer of its last block.
 	b.PackedRaw = enc.EncodeAll(blk.buf, b.PackedRaw[:0])
-	*scratch = blk.buf
-	rawScratch.Put(scratch)
+	select {
+	case rawScratch <- blk.buf:
+	default:
+	}
 	return nil
 }
 
-// rawScratch holds the uncompressed text of blocks being packed.
-var rawScratch = sync.Pool{New: func() any { return new([]byte) }}
+// rawScratch holds buffers for the uncompressed text of blocks being packed,
+// one per packer that may run at once (as many as the encoder's concurrency,
+// zstdCodec). Not a sync.Pool: the collector empties those, and bulk writes
+// collect often (bulkGCPercent).
+var rawScratch = make(chan []byte, min(runtime.GOMAXPROCS(0), 4))
 
 // appendPacked stores a batch's packed raw records as one block of events
 // first .. first+n-1, after whatever the object gathered before.

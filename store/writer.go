@@ -211,7 +211,7 @@ func (tx *ObjectTx) Append(b *model.Batch) error {
 			}
 			for i := range b.Events {
 				if err := appendEvent(a, tx.s.ids.nextEvent, tx.id, &b.Events[i]); err != nil {
-					return fmt.Errorf("append event %s: %w", b.Events[i].ObjectRef, err)
+					return fmt.Errorf("append event %s: %w", b.Events[i].Ref(), err)
 				}
 				if !packed {
 					tx.raw.add(tx.s.ids.nextEvent, b.Events[i].Raw)
@@ -387,7 +387,7 @@ func appendEvent(a *duckdb.Appender, eventID, objectID int64, e *model.Event) er
 		nullStr(e.Class), nullStr(e.Command), nullStr(e.ObjectType), nullStr(e.ObjectName), nullStr(e.Statement),
 		params, nullI64(e.RowCount), nullStr(e.DatabaseName), nullStr(e.UserName), nullStr(e.ApplicationName),
 		nullStr(e.RemoteHost), nullI32(e.RemotePort), nullI32(e.PID), nullStr(e.ErrorMessage), nullI32(e.ExitCode),
-		validUTF8(e.ObjectRef), e.Internal, nil, // raw: in raw_blocks
+		validUTF8(e.Ref()), e.Internal, nil, // raw: in raw_blocks
 	)
 }
 

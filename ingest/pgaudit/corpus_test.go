@@ -304,7 +304,7 @@ func checkSamples(t *testing.T, exp expected, d decoded, secondsOnly bool) {
 			SessionID: s.SessionID, StatementID: &s.StatementID, SubstatementID: &s.SubstatementID,
 			AuditType: s.AuditType, Class: s.Class, Command: s.Command, ObjectType: s.ObjectType, ObjectName: s.ObjectName,
 			Statement: s.Statement, RowCount: s.Rows, DatabaseName: s.DB, UserName: s.User, ApplicationName: s.Application,
-			PID: &s.PID, ObjectRef: got.ObjectRef, Raw: got.Raw,
+			PID: &s.PID, ObjectRef: got.ObjectRef, RefLine: got.RefLine, Raw: got.Raw,
 		}
 		if s.Parameter != nil {
 			want.Params = *s.Parameter
@@ -353,7 +353,7 @@ func dump(e model.Event) string {
 func normalise(evs []model.Event) []model.Event {
 	out := make([]model.Event, len(evs))
 	for i, e := range evs {
-		e.ObjectRef = ""
+		e.ObjectRef, e.RefLine = "", 0
 		e.LogTime = e.LogTime.Truncate(time.Second)
 		out[i] = e
 	}

@@ -34,12 +34,12 @@ func TestStderrSession(t *testing.T) {
 		t.Errorf("connect = %+v", conn)
 	}
 	if audit.SessionID != sid || audit.RemoteHost != "127.0.0.1" || *audit.RemotePort != 45884 || *audit.PID != 12519 ||
-		audit.ApplicationName != "orders-api" || audit.ObjectRef != "f:3" || audit.Instance != "i" || audit.Cluster != "c" ||
+		audit.ApplicationName != "orders-api" || audit.Ref() != "f:3" || audit.Instance != "i" || audit.Cluster != "c" ||
 		audit.Statement != "INSERT INTO t VALUES ($1)" || strings.Join(audit.Params, "|") != "a|b" || *audit.RowCount != 1 {
 		t.Errorf("audit = %s", dump(audit))
 	}
-	if got := strings.Join(multi.Params, "|"); got != "windows line\r\nending|7" || multi.ObjectRef != "f:4" {
-		t.Errorf("CR or continuation lost: %q (%s)", got, multi.ObjectRef)
+	if got := strings.Join(multi.Params, "|"); got != "windows line\r\nending|7" || multi.Ref() != "f:4" {
+		t.Errorf("CR or continuation lost: %q (%s)", got, multi.Ref())
 	}
 	if disc.Command != "DISCONNECT" || disc.SessionID != sid {
 		t.Errorf("disconnect = %+v", disc)

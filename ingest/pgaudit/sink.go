@@ -334,7 +334,7 @@ func (s *sink) event(rec *record, n *nums) model.Event {
 		Source: model.SourcePgAudit, Cluster: s.cluster, Instance: s.instance,
 		LogTime: rec.t, SessionID: rec.sid,
 		DatabaseName: rec.db, UserName: rec.user, ApplicationName: rec.app,
-		RemoteHost: rec.host, ObjectRef: s.objectRef(rec.line),
+		RemoteHost: rec.host, ObjectRef: s.ref, RefLine: rec.line,
 		Internal: model.IsInternalUser(rec.user), Raw: rec.msg,
 	}
 	if rec.hasPID || rec.hasPort {

@@ -5,7 +5,10 @@
 // importing DuckDB: this package imports only the standard library.
 package model
 
-import "time"
+import (
+	"strconv"
+	"time"
+)
 
 // Source values of Event.Source.
 const (
@@ -43,8 +46,13 @@ type Event struct {
 	ErrorMessage    string
 	ExitCode        *int32
 	// ObjectRef says where the record came from: "s3://bucket/key#offset" or
-	// "path:line", unique per event within a case file.
+	// "path:line", unique per event within a case file. See RefLine.
 	ObjectRef string
+	// RefLine, when positive, is the line the event was read from, and the
+	// event's object_ref is ObjectRef + ":" + RefLine (Ref): decoders of
+	// line-oriented logs share one ObjectRef string for a whole object
+	// instead of allocating one per event.
+	RefLine int64
 	// Internal marks housekeeping users (rdsadmin, rdssec, …) so views can hide them.
 	Internal bool
 	// Raw is the record as it was read (DAS event JSON, pgAudit message) for fields
@@ -147,3 +155,21 @@ func Int64(v int64) *int64 { return &v }
 
 // Int32 returns a pointer to v.
 func Int32(v int32) *int32 { return &v }
+
+// Ref is the event's object_ref (see RefLine).
+func (e *Event) Ref() string {
+	if e.RefLine <= 0 {
+		return e.ObjectRef
+	}
+	return string(e.AppendRef(nil))
+}
+
+// AppendRef appends the event's object_ref to dst.
+func (e *Event) AppendRef(dst []byte) []byte {
+	dst = append(dst, e.ObjectRef...)
+	if e.RefLine > 0 {
+		dst = append(dst, ':')
+		dst = strconv.AppendInt(dst, e.RefLine, 10)
+	}
+	return dst
+}
