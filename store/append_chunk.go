@@ -40,7 +40,7 @@ type chunkWriter struct {
 	mask   [eventColumns][]uint64
 	params []string // children of the params lists of the current chunk
 	arenas arenaSet
-	ref    []byte // scratch for an object_ref made of its object's and line
+	ref    []byte // scratch for an object_ref made of the object's ref and a line
 }
 
 // Columns of the events table, in the order of migration 0001.
