@@ -412,15 +412,33 @@ func (s *arenaSet) copy(str string) unsafe.Pointer {
 			}
 			if s.off == 0 {
 				// A string larger than this arena: give it one of its own.
-				s.arenas[s.cur] = make([]byte, max(n, arenaSize))
+				s.arenas[s.cur] = newArena(n)
 				continue
 			}
 			s.cur++
 			s.off = 0
 			continue
 		}
-		s.arenas = append(s.arenas, make([]byte, max(n, arenaSize)))
+		s.arenas = append(s.arenas, newArena(n))
 	}
+}
+
+// freeArenas keeps a few standard arenas between chunk writers. Each small
+// object's transaction has a writer of its own, and a new 1 MB arena (which
+// Go clears) for its few events was most of what syncing many small
+// objects allocated.
+var freeArenas = make(chan []byte, 4)
+
+// newArena returns an arena for a string of n bytes.
+func newArena(n int) []byte {
+	if n <= arenaSize {
+		select {
+		case ar := <-freeArenas:
+			return ar
+		default:
+		}
+	}
+	return make([]byte, max(n, arenaSize))
 }
 
 // reset makes the arenas reusable once DuckDB no longer points into them.
@@ -437,7 +455,17 @@ func (s *arenaSet) reset() {
 	s.cur, s.off = 0, 0
 }
 
+// release gives the arenas up; DuckDB no longer points into them.
 func (s *arenaSet) release() {
 	s.reset()
+	for _, ar := range s.arenas {
+		if len(ar) != arenaSize {
+			continue
+		}
+		select {
+		case freeArenas <- ar:
+		default:
+		}
+	}
 	s.arenas = nil
 }

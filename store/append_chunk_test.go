@@ -13,8 +13,8 @@ import (
 
 // chunkTestEvents covers what the chunk writer must encode like AppendRow:
 // NULLs, empty strings, inline (≤ 12 bytes) and pointer strings, invalid
-// UTF-8, nil and empty params, strings larger than an arena, and enough rows
-// to span several chunks.
+// UTF-8, nil and empty params, strings larger than an arena, object refs
+// made of a ref and a line, and enough rows to span several chunks.
 func chunkTestEvents(n int) []model.Event {
 	huge := strings.Repeat("select 'ü' || x from t; ", 3*arenaSize/24)
 	evs := make([]model.Event, 0, n)
@@ -55,6 +55,9 @@ func chunkTestEvents(n int) []model.Event {
 		case 5:
 			e.LogTime = time.Date(1999, 12, 31, 23, 59, 59, 999999000, time.FixedZone("x", 3600))
 			e.Params = make([]string, 300)
+		case 6:
+			// As the pgAudit decoder sends them: the object's ref and the line.
+			e.ObjectRef, e.RefLine = "/logs/postgresql.log", int64(i)+1
 		}
 		evs = append(evs, e)
 	}
@@ -115,7 +118,31 @@ func TestChunkAppenderMatchesAppendRow(t *testing.T) {
 		}
 		return dumpEvents(t, s)
 	}
-	sameRows(t, "chunk", write(false), "AppendRow", write(true), 2*len(evs))
+	chunk, slow := write(false), write(true)
+	checkRefs(t, chunk, evs)
+	checkRefs(t, slow, evs)
+	sameRows(t, "chunk", chunk, "AppendRow", slow, 2*len(evs))
+}
+
+// checkRefs checks the object_ref column of rows (objects of evs, one after
+// the other, as dumpEvents returns them) against the events' refs.
+func checkRefs(t *testing.T, rows [][]any, evs []model.Event) {
+	t.Helper()
+	const col = colObjectRef // the chunk writer's columns are the table's
+	lines := 0
+	for i, r := range rows {
+		e := &evs[i%len(evs)]
+		want := strings.ToValidUTF8(e.Ref(), "\uFFFD")
+		if got, _ := r[col].(string); got != want {
+			t.Fatalf("row %d: object_ref %q, want %q", i, got, want)
+		}
+		if e.RefLine > 0 {
+			lines++
+		}
+	}
+	if lines == 0 {
+		t.Fatal("no event with a ref line was checked")
+	}
 }
 
 // sameRows fails t unless both dumps hold want rows, equal column by column.

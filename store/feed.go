@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"database/sql/driver"
@@ -376,11 +377,15 @@ func (w *txFeed) later(conn *sql.Conn, size int, op func(driver.Conn) error) err
 }
 
 // laterBlock writes one raw block of object id (see later). While an INSERT
-// runs, the block waits in sp, not in memory: data may be reused on return.
+// runs, the block waits in sp, or in memory when sp is nil (an encrypted case
+// file); data may be reused on return.
 func (w *txFeed) laterBlock(conn *sql.Conn, sp *rawSpool, id, first int64, n int, data []byte) error {
-	if w.run == nil {
-		return conn.Raw(func(dc any) error {
-			a, err := w.appender(dc.(driver.Conn), "raw_blocks")
+	if w.run == nil || sp == nil {
+		if w.run != nil {
+			data = bytes.Clone(data)
+		}
+		return w.later(conn, len(data), func(dc driver.Conn) error {
+			a, err := w.appender(dc, "raw_blocks")
 			if err != nil {
 				return err
 			}

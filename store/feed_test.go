@@ -69,7 +69,9 @@ func TestFeedMatchesAppender(t *testing.T) {
 		}
 		return dumpEvents(t, s)
 	}
-	sameRows(t, "feed", write(true), "appender", write(false), 2*len(evs))
+	feed, app := write(true), write(false)
+	checkRefs(t, feed, evs)
+	sameRows(t, "feed", feed, "appender", app, 2*len(evs))
 }
 
 // A group under the feed: large and small objects, raw records packed or

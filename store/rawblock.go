@@ -104,9 +104,11 @@ func PackRaw(b *model.Batch) error {
 	}
 	// A reused batch brings the buffer of its last block.
 	b.PackedRaw = enc.EncodeAll(blk.buf, b.PackedRaw[:0])
-	select {
-	case rawScratch <- blk.buf:
-	default:
+	if cap(blk.buf) <= 4<<20 { // not the buffer of a batch of huge records
+		select {
+		case rawScratch <- blk.buf:
+		default:
+		}
 	}
 	return nil
 }

@@ -14,9 +14,11 @@ import (
 // pgAudit records, and were a quarter of the Go heap while ingesting.
 //
 // One per Store; only the store's single writer (writeMu) uses it. The file
-// is removed as soon as it is open, so nothing is left behind whatever
-// happens to the process; its bytes are compressed audit records, private to
-// the owner like the case file.
+// is created private to the owner and, on Linux and macOS, removed as soon as
+// it is open, so that no name is left behind whatever happens to the
+// process (elsewhere it is removed when the store closes). Its bytes are
+// compressed audit records in clear: an encrypted case file does not spool
+// (Store.rawSpool).
 type rawSpool struct {
 	dir  string
 	f    *os.File

@@ -70,6 +70,16 @@ type Store struct {
 	statsMu   sync.Mutex
 	stats     *timeStats
 	spool     rawSpool // raw blocks waiting for the feed (writeMu)
+	encrypted bool     // the case file is encrypted: nothing of it goes to disk in clear
+}
+
+// rawSpool is where raw blocks wait for a running INSERT: nil (memory) for
+// an encrypted case file, whose records must not reach the disk in clear.
+func (s *Store) rawSpool() *rawSpool {
+	if s.encrypted {
+		return nil
+	}
+	return &s.spool
 }
 
 // WriteTime is the time the writer has spent appending rows and committing
@@ -150,7 +160,8 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		_ = db.Close()
 		return nil, translateOpenError(abs, err)
 	}
-	s := &Store{db: db, path: abs, readOnly: opts.ReadOnly, spool: rawSpool{dir: filepath.Dir(abs)}}
+	s := &Store{db: db, path: abs, readOnly: opts.ReadOnly, spool: rawSpool{dir: filepath.Dir(abs)},
+		encrypted: opts.EncryptionKey != ""}
 	if !opts.ReadOnly {
 		tightenMode(abs)
 	}
@@ -229,7 +240,7 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	if _, _, ok := allocatorDecay(); ok {
 		// jemalloc returns freed pages on time (bulkDirtyDecayMs) only
 		// with its background threads: otherwise only when a thread of
-		// DuckDB's allocates again, and up to 50 MB waited.
+		// DuckDB's allocates again, and up to 60 MB waited.
 		set += "; SET allocator_background_threads = true"
 	}
 	if _, err := s.db.ExecContext(ctx, set); err != nil {
@@ -247,19 +258,43 @@ func (s *Store) TuneForBulkWrites(ctx context.Context) (restore func(), err erro
 	// 240 MB too but made the collector run without pause whenever more than
 	// that was live (a DAS sync ran at half speed): it is not used.
 	prevGC := debug.SetGCPercent(bulkGCPercent)
-	prevDirty, prevMuzzy, decayed := allocatorDecay()
-	if decayed {
-		decayed = setAllocatorDecay(bulkDirtyDecayMs, 0)
-	}
+	tuneAllocator()
+	var once sync.Once
 	return func() {
 		debug.SetGCPercent(prevGC)
-		if decayed {
-			setAllocatorDecay(prevDirty, prevMuzzy)
-		}
+		once.Do(untuneAllocator)
 		s.feedOn.Store(false)
 		s.memLimit.Store(0)
 		_, _ = s.db.ExecContext(context.WithoutCancel(ctx), "RESET threads; RESET memory_limit; RESET preserve_insertion_order; RESET allocator_background_threads")
 	}, nil
+}
+
+// The allocator's settings are the process's: the first store to tune them
+// saves DuckDB's own, the last to finish puts them back.
+var allocTune struct {
+	sync.Mutex
+	users        int
+	dirty, muzzy int
+	ok           bool
+}
+
+func tuneAllocator() {
+	allocTune.Lock()
+	defer allocTune.Unlock()
+	if allocTune.users++; allocTune.users == 1 {
+		allocTune.dirty, allocTune.muzzy, allocTune.ok = allocatorDecay()
+		if allocTune.ok {
+			allocTune.ok = setAllocatorDecay(bulkDirtyDecayMs, 0)
+		}
+	}
+}
+
+func untuneAllocator() {
+	allocTune.Lock()
+	defer allocTune.Unlock()
+	if allocTune.users--; allocTune.users == 0 && allocTune.ok {
+		setAllocatorDecay(allocTune.dirty, allocTune.muzzy)
+	}
 }
 
 // bulkGCPercent is Go's GOGC during bulk writes.

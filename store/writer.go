@@ -268,7 +268,7 @@ func (tx *ObjectTx) appendViaFeed(b *model.Batch) error {
 			if err := tx.queueRaw(w); err != nil {
 				return err
 			}
-			if err := w.laterBlock(tx.conn, &tx.s.spool, tx.id, first, n, b.PackedRaw); err != nil {
+			if err := w.laterBlock(tx.conn, tx.s.rawSpool(), tx.id, first, n, b.PackedRaw); err != nil {
 				return err
 			}
 		} else {
@@ -306,7 +306,7 @@ func (tx *ObjectTx) queueRaw(w *txFeed) error {
 	if err != nil || n == 0 {
 		return err
 	}
-	return w.laterBlock(tx.conn, &tx.s.spool, tx.id, first, n, data)
+	return w.laterBlock(tx.conn, tx.s.rawSpool(), tx.id, first, n, data)
 }
 
 // appendOthers appends a batch's heartbeats, server messages and rejects

@@ -299,6 +299,9 @@ func checkSamples(t *testing.T, exp expected, d decoded, secondsOnly bool) {
 			t.Errorf("sample %s: no event with session %s statement %d/%d %s %s", s.Rule, s.SessionID, s.StatementID, s.SubstatementID, s.AuditType, s.Command)
 			continue
 		}
+		if got.ObjectRef == "" || got.RefLine <= 0 {
+			t.Errorf("sample %s: object ref %q line %d, want the object's ref and the record's line", s.Rule, got.ObjectRef, got.RefLine)
+		}
 		want := model.Event{
 			Source: model.SourcePgAudit, Cluster: got.Cluster, LogTime: mustTime(t, s.LogTime, secondsOnly),
 			SessionID: s.SessionID, StatementID: &s.StatementID, SubstatementID: &s.SubstatementID,

@@ -65,7 +65,9 @@ type Stats struct {
 
 // Decode reads one log object from r (gzip and zstd are unwrapped) and hands
 // its rows to emit in batches of opt.BatchSize; a batch is reused after emit
-// returns. ref names the object in every row's ObjectRef ("<ref>:<line>").
+// returns. ref names the object in every row's object_ref ("<ref>:<line>"):
+// events carry it as ObjectRef = ref and RefLine = line (model.Event.Ref),
+// server messages whole in ObjectRef.
 //
 // Bad input never fails the call: it becomes Rejects. Decode returns an error
 // only for a read error, ctx cancellation, a bad option or an emit error.
