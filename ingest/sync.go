@@ -57,18 +57,26 @@ type Progress struct {
 	Failed         int64
 	BytesTotal     int64
 	Bytes          int64
-	Events         int64
-	Rejects        int64
-	Elapsed        time.Duration
-	Done           bool
+	Events         int64 // committed: in the case file
+	// Decoded counts events read so far, committed or not: a large object
+	// commits only at its end, all of it or nothing.
+	Decoded int64
+	Rejects int64
+	Elapsed time.Duration
+	Done    bool
 }
 
-// Rate is events per second so far.
+// Rate is events per second so far: decoded while the run goes on,
+// committed once it is done.
 func (p Progress) Rate() float64 {
 	if p.Elapsed <= 0 {
 		return 0
 	}
-	return float64(p.Events) / p.Elapsed.Seconds()
+	n := p.Events
+	if !p.Done {
+		n = max(n, p.Decoded)
+	}
+	return float64(n) / p.Elapsed.Seconds()
 }
 
 // ETA estimates the time left from bytes done.
@@ -157,7 +165,7 @@ type runner struct {
 	opt     Options
 	mu      sync.Mutex // guards summaries
 	prog    struct {
-		total, done, skipped, quar, failed, bytesTotal, bytes, events, rejects atomic.Int64
+		total, done, skipped, quar, failed, bytesTotal, bytes, events, decoded, rejects atomic.Int64
 	}
 	phase   atomic.Value
 	started time.Time
@@ -346,7 +354,7 @@ func (r *runner) ingestObject(ctx context.Context, runID int64, it work) error {
 	defer rc.Close()
 	hr := &hashingReader{r: rc, h: sha256.New(), onRead: func(n int) { r.prog.bytes.Add(int64(n)) }}
 
-	w := &objectWriter{ctx: ctx, st: r.st, meta: meta, limit: r.opt.BufferRows}
+	w := &objectWriter{ctx: ctx, st: r.st, meta: meta, limit: r.opt.BufferRows, decoded: &r.prog.decoded}
 	if obj.Size >= streamFromStart {
 		w.limit = 0 // surely more rows than a buffer: stream from the first batch
 	}
@@ -546,6 +554,7 @@ func (r *runner) snapshot(done bool) Progress {
 		Phase: ph, ObjectsTotal: r.prog.total.Load(), ObjectsDone: r.prog.done.Load(),
 		ObjectsSkipped: r.prog.skipped.Load(), Quarantined: r.prog.quar.Load(), Failed: r.prog.failed.Load(),
 		BytesTotal: r.prog.bytesTotal.Load(), Bytes: r.prog.bytes.Load(), Events: r.prog.events.Load(),
+		Decoded: r.prog.decoded.Load(),
 		Rejects: r.prog.rejects.Load(), Elapsed: time.Since(r.started), Done: done,
 	}
 }
@@ -596,11 +605,16 @@ type objectWriter struct {
 	stream chan *model.Batch
 	done   chan error
 	free   chan *model.Batch // batches the writer goroutine has appended
+
+	decoded *atomic.Int64 // Progress.Decoded
 }
 
 func (w *objectWriter) emit(b *model.Batch) error {
 	if len(b.PackedRaw) > 0 {
 		return errors.New("decoder emitted a batch with packed raw records") // packing is the pipeline's job
+	}
+	if w.decoded != nil {
+		w.decoded.Add(int64(len(b.Events)))
 	}
 	if w.tx == nil && w.buf.Len()+b.Len() <= w.limit {
 		w.buf.Events = append(w.buf.Events, b.Events...)

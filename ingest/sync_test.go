@@ -73,7 +73,7 @@ func TestSyncPgAuditCorpus(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !last.Done || last.ObjectsDone != 1 {
+			if !last.Done || last.ObjectsDone != 1 || last.Decoded != last.Events || last.Events == 0 {
 				t.Errorf("final progress %+v", last)
 			}
 			if got := scalar(t, st, `SELECT count(*) FROM audit_events WHERE audit_type IS NOT NULL`); got != exp.AuditRecordsTotal {

@@ -43,8 +43,8 @@ func (p *progressPrinter) update(pr ingest.Progress) {
 	}
 	if pr.Done || time.Since(p.last) >= 5*time.Second {
 		p.last = time.Now()
-		fmt.Fprintf(p.w, "sync: %s objects %d/%d, %s/%s, %d events (%.0f/s), %d skipped, %d quarantined, %d failed\n",
-			pr.Phase, pr.ObjectsDone, pr.ObjectsTotal, humanBytes(pr.Bytes), humanBytes(pr.BytesTotal), pr.Events, pr.Rate(),
+		fmt.Fprintf(p.w, "sync: %s objects %d/%d, %s/%s, %s (%.0f/s), %d skipped, %d quarantined, %d failed\n",
+			pr.Phase, pr.ObjectsDone, pr.ObjectsTotal, humanBytes(pr.Bytes), humanBytes(pr.BytesTotal), eventCount(pr), pr.Rate(),
 			pr.ObjectsSkipped, pr.Quarantined, pr.Failed)
 	}
 }
@@ -69,8 +69,8 @@ func (p *progressPrinter) drawBar(pr ingest.Progress) {
 	if d := pr.ETA(); d > 0 && !pr.Done {
 		eta = " ETA " + d.Round(time.Second).String()
 	}
-	line := fmt.Sprintf("\r%s %3.0f%% %d/%d objects  %s  %d events  %.0f ev/s%s",
-		bar, frac*100, pr.ObjectsDone, pr.ObjectsTotal, humanBytes(pr.Bytes), pr.Events, pr.Rate(), eta)
+	line := fmt.Sprintf("\r%s %3.0f%% %d/%d objects  %s  %s  %.0f ev/s%s",
+		bar, frac*100, pr.ObjectsDone, pr.ObjectsTotal, humanBytes(pr.Bytes), eventCount(pr), pr.Rate(), eta)
 	if pr.Quarantined+pr.Failed > 0 {
 		line += fmt.Sprintf("  ⚠ %d quarantined %d failed", pr.Quarantined, pr.Failed)
 	}
@@ -91,4 +91,13 @@ func humanBytes(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// eventCount says how many events are in the case file and, while a run
+// goes on, how many were read: a large object's commit at its end.
+func eventCount(pr ingest.Progress) string {
+	if pr.Done || pr.Decoded <= pr.Events {
+		return fmt.Sprintf("%d events", pr.Events)
+	}
+	return fmt.Sprintf("%d events read, %d committed", pr.Decoded, pr.Events)
 }
