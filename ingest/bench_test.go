@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/auditlens/auditlens/internal/benchstat"
-	"github.com/auditlens/auditlens/internal/jemstat"
 
 	"github.com/duckdb/duckdb-go/v2"
 
@@ -59,6 +59,25 @@ func repeatFile(b *testing.B, src, dst string, size int64) int64 {
 	return n
 }
 
+// memoryReport says where the process's memory is now (for
+// AUDITLENS_BENCH_RSS_TRACE): peak and resident RSS, anonymous and
+// file-backed; the Go heap; DuckDB's allocator; and DuckDB's own accounting
+// by tag. It returns the Go heap in use too.
+func memoryReport(ctx context.Context, st *store.Store) (report string, heapInUse uint64) {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rs := benchstat.ResidentSplit()
+	report = fmt.Sprintf("peak %.0f MB, resident anon %.0f + files %.0f MB; Go heap in use %d MB, sys %d MB, sys-released %d MB",
+		benchstat.PeakRSSMB(), rs.Anon, rs.File, ms.HeapInuse>>20, ms.Sys>>20, (ms.Sys-ms.HeapReleased)>>20)
+	if js, ok := store.AllocatorStats(); ok {
+		report += fmt.Sprintf("; jemalloc MB: allocated %d active %d resident %d dirty %d muzzy %d",
+			js.Allocated>>20, js.Active>>20, js.Resident>>20, js.Dirty>>20, js.Muzzy>>20)
+	}
+	var tags string
+	_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
+	return report + "; DuckDB MB (memory/temp) " + tags, ms.HeapInuse
+}
+
 // BenchmarkIngestPgAuditStderr is local file → DuckDB through the real pipeline,
 // with DuckDB's own read_csv of a csvlog of the same size as the reference.
 func BenchmarkIngestPgAuditStderr(b *testing.B) {
@@ -89,23 +108,16 @@ func BenchmarkIngestPgAuditStderr(b *testing.B) {
 			go func() {
 				t := time.NewTicker(250 * time.Millisecond)
 				defer t.Stop()
-				var ms runtime.MemStats
 				var heapPeak uint64
 				for {
 					select {
 					case <-stopTrace:
 						return
 					case <-t.C:
-						runtime.ReadMemStats(&ms)
-						var tags string
-						_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
-						rs := benchstat.ResidentSplit()
-						if js, ok := jemstat.Read(); ok {
-							b.Logf("jemalloc MB: allocated %d active %d resident %d dirty %d muzzy %d; Go sys-released %d", js.Allocated>>20, js.Active>>20, js.Resident>>20, js.Dirty>>20, js.Muzzy>>20, (ms.Sys-ms.HeapReleased)>>20)
-						}
-						b.Logf("rss trace: peak %.0f MB, resident anon %.0f + files %.0f MB, Go heap in use %d MB, Go sys %d MB, DuckDB MB (memory/temp) %s", benchstat.PeakRSSMB(), rs.Anon, rs.File, ms.HeapInuse>>20, ms.Sys>>20, tags)
-						if ms.HeapInuse > heapPeak {
-							heapPeak = ms.HeapInuse
+						report, heap := memoryReport(ctx, st)
+						b.Logf("rss trace: %s", report)
+						if heap > heapPeak {
+							heapPeak = heap
 							benchstat.EnvHeapProfile(b)
 						}
 					}

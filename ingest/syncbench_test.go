@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/auditlens/auditlens/internal/benchstat"
-	"github.com/auditlens/auditlens/internal/jemstat"
 
 	"github.com/auditlens/auditlens/ingest/pgaudit"
 	"github.com/auditlens/auditlens/ingest/source"
@@ -66,18 +65,11 @@ func BenchmarkSyncSmallObjects(b *testing.B) {
 			b.Fatal(err)
 		}
 		first := time.Since(start).Seconds()
-		// AUDITLENS_BENCH_RSS_TRACE: where the memory is once it is done.
-		if os.Getenv("AUDITLENS_BENCH_RSS_TRACE") != "" {
-			var ms runtime.MemStats
-			runtime.ReadMemStats(&ms)
-			js, _ := jemstat.Read()
-			rs := benchstat.ResidentSplit()
-			var tags string
-			_ = st.DB().QueryRowContext(ctx, `SELECT string_agg(tag || '=' || (memory_usage_bytes >> 20) || '/' || (temporary_storage_bytes >> 20), ' ') FROM duckdb_memory() WHERE memory_usage_bytes + temporary_storage_bytes > 1 << 20`).Scan(&tags)
-			b.Logf("after the first sync: peak RSS %.0f MB, resident anon %.0f + files %.0f MB; Go heap in use %d MB, sys-released %d MB; jemalloc allocated %d resident %d dirty %d MB; DuckDB %s",
-				benchstat.PeakRSSMB(), rs.Anon, rs.File, ms.HeapInuse>>20, (ms.Sys-ms.HeapReleased)>>20, js.Allocated>>20, js.Resident>>20, js.Dirty>>20, tags)
-		}
 		cpu := (benchstat.CPUTime() - cpu0).Seconds()
+		if os.Getenv("AUDITLENS_BENCH_RSS_TRACE") != "" {
+			report, _ := memoryReport(ctx, st)
+			b.Logf("after the first sync: %s", report)
+		}
 		if got := sum.Totals().New; got != int64(n) {
 			b.Fatalf("first sync wrote %d objects, want %d", got, n)
 		}

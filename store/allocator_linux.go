@@ -4,7 +4,9 @@ package store
 
 /*
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 // DuckDB's Linux builds allocate through a jemalloc of their own, whose
@@ -39,8 +41,23 @@ static int auditlens_set_decay(ssize_t dirty, ssize_t muzzy) {
 	}
 	return 0;
 }
+
+static int auditlens_read_size(const char *name, size_t *out) {
+	size_t len = sizeof(size_t);
+	return duckdb_je_mallctl(name, out, &len, NULL, 0);
+}
+
+// Refreshes the statistics jemalloc reports.
+static int auditlens_refresh_stats(void) {
+	if (duckdb_je_mallctl == NULL) return -1;
+	uint64_t epoch = 1;
+	size_t len = sizeof(epoch);
+	return duckdb_je_mallctl("epoch", &epoch, &len, &epoch, len);
+}
 */
 import "C"
+
+import "unsafe"
 
 // allocatorDecay reports how long DuckDB's allocator keeps freed pages
 // resident before it returns them to the system (dirty), and how long it
@@ -58,4 +75,28 @@ func allocatorDecay() (dirty, muzzy int, ok bool) {
 // DuckDB's allocator; it reports false where there is none.
 func setAllocatorDecay(dirty, muzzy int) bool {
 	return C.auditlens_set_decay(C.ssize_t(dirty), C.ssize_t(muzzy)) == 0
+}
+
+// AllocatorStats reads the totals of DuckDB's allocator; ok is false where
+// DuckDB does not allocate through its own jemalloc.
+func AllocatorStats() (s AllocStats, ok bool) {
+	if C.auditlens_refresh_stats() != 0 {
+		return s, false
+	}
+	get := func(name string) uint64 {
+		cs := C.CString(name)
+		defer C.free(unsafe.Pointer(cs))
+		var v C.size_t
+		if C.auditlens_read_size(cs, &v) != 0 {
+			return 0
+		}
+		return uint64(v)
+	}
+	s.Allocated = get("stats.allocated")
+	s.Active = get("stats.active")
+	s.Resident = get("stats.resident")
+	// Pages freed but kept for reuse, over all arenas (4096 = MALLCTL_ARENAS_ALL).
+	s.Dirty = get("stats.arenas.4096.pdirty") * 4096
+	s.Muzzy = get("stats.arenas.4096.pmuzzy") * 4096
+	return s, true
 }

@@ -6,3 +6,6 @@ package store
 func allocatorDecay() (dirty, muzzy int, ok bool) { return 0, 0, false }
 
 func setAllocatorDecay(dirty, muzzy int) bool { return false }
+
+// AllocatorStats reports false: see the Linux version.
+func AllocatorStats() (AllocStats, bool) { return AllocStats{}, false }

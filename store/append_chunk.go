@@ -427,15 +427,13 @@ func (s *arenaSet) copy(str string) unsafe.Pointer {
 // object's transaction has a writer of its own, and a new 1 MB arena (which
 // Go clears) for its few events was most of what syncing many small
 // objects allocated.
-var freeArenas = make(chan []byte, 4)
+var freeArenas = make(byteFreeList, 4)
 
 // newArena returns an arena for a string of n bytes.
 func newArena(n int) []byte {
 	if n <= arenaSize {
-		select {
-		case ar := <-freeArenas:
+		if ar := freeArenas.get(); ar != nil {
 			return ar
-		default:
 		}
 	}
 	return make([]byte, max(n, arenaSize))
@@ -459,12 +457,8 @@ func (s *arenaSet) reset() {
 func (s *arenaSet) release() {
 	s.reset()
 	for _, ar := range s.arenas {
-		if len(ar) != arenaSize {
-			continue
-		}
-		select {
-		case freeArenas <- ar:
-		default:
+		if len(ar) == arenaSize {
+			freeArenas.put(ar)
 		}
 	}
 	s.arenas = nil

@@ -380,36 +380,33 @@ func (w *txFeed) later(conn *sql.Conn, size int, op func(driver.Conn) error) err
 // runs, the block waits in sp, or in memory when sp is nil (an encrypted case
 // file); data may be reused on return.
 func (w *txFeed) laterBlock(conn *sql.Conn, sp *rawSpool, id, first int64, n int, data []byte) error {
-	if w.run == nil || sp == nil {
-		if w.run != nil {
-			data = bytes.Clone(data)
-		}
-		return w.later(conn, len(data), func(dc driver.Conn) error {
-			a, err := w.appender(dc, "raw_blocks")
-			if err != nil {
-				return err
-			}
-			return appendBlock(a, id, first, n, data)
-		})
-	}
-	off, err := sp.put(data)
-	if err != nil {
-		return err
-	}
-	w.spool = sp
-	size := len(data)
-	// Only the closure waits in memory.
-	return w.later(conn, 64, func(dc driver.Conn) error {
-		data, err := sp.get(off, size)
-		if err != nil {
-			return err
-		}
+	write := func(dc driver.Conn, data []byte) error {
 		a, err := w.appender(dc, "raw_blocks")
 		if err != nil {
 			return err
 		}
 		return appendBlock(a, id, first, n, data)
-	})
+	}
+	if w.run != nil && sp != nil {
+		off, err := sp.put(data)
+		if err != nil {
+			return err
+		}
+		w.spool = sp
+		size := len(data)
+		// Only the closure waits in memory.
+		return w.later(conn, 64, func(dc driver.Conn) error {
+			data, err := sp.get(off, size)
+			if err != nil {
+				return err
+			}
+			return write(dc, data)
+		})
+	}
+	if w.run != nil {
+		data = bytes.Clone(data) // waits in memory
+	}
+	return w.later(conn, len(data), func(dc driver.Conn) error { return write(dc, data) })
 }
 
 // dropSpool forgets what was spooled: written, or abandoned.

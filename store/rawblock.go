@@ -90,11 +90,7 @@ func PackRaw(b *model.Batch) error {
 	if err != nil {
 		return err
 	}
-	var buf []byte
-	select {
-	case buf = <-rawScratch:
-	default:
-	}
+	buf := rawScratch.get()
 	// Room for every record and its length at once: growing by appends
 	// allocated about as much again as the records.
 	blk := rawBlock{buf: slices.Grow(buf[:0], size+binary.MaxVarintLen32*len(b.Events))}
@@ -105,19 +101,37 @@ func PackRaw(b *model.Batch) error {
 	// A reused batch brings the buffer of its last block.
 	b.PackedRaw = enc.EncodeAll(blk.buf, b.PackedRaw[:0])
 	if cap(blk.buf) <= 4<<20 { // not the buffer of a batch of huge records
-		select {
-		case rawScratch <- blk.buf:
-		default:
-		}
+		rawScratch.put(blk.buf)
 	}
 	return nil
 }
 
 // rawScratch holds buffers for the uncompressed text of blocks being packed,
 // one per packer that may run at once (as many as the encoder's concurrency,
-// zstdCodec). Not a sync.Pool: the collector empties those, and bulk writes
-// collect often (bulkGCPercent).
-var rawScratch = make(chan []byte, min(runtime.GOMAXPROCS(0), 4))
+// zstdCodec).
+var rawScratch = make(byteFreeList, min(runtime.GOMAXPROCS(0), 4))
+
+// byteFreeList keeps a few buffers for reuse. Not a sync.Pool: the collector
+// empties those, and bulk writes collect often (bulkGCPercent).
+type byteFreeList chan []byte
+
+// get returns a kept buffer, or nil when there is none.
+func (l byteFreeList) get() []byte {
+	select {
+	case b := <-l:
+		return b
+	default:
+		return nil
+	}
+}
+
+// put keeps b unless the list is full.
+func (l byteFreeList) put(b []byte) {
+	select {
+	case l <- b:
+	default:
+	}
+}
 
 // appendPacked stores a batch's packed raw records as one block of events
 // first .. first+n-1, after whatever the object gathered before.
